@@ -1,0 +1,111 @@
+"""The one matching kernel: which line of a rule table decides each probe.
+
+`first_match` returns, per probe, the index of the first matching line (or -1), in the table's
+evaluation order. For a NACL that is the deciding rule; for a security group the first allowing rule.
+Everything else — verdict, rule named in the explanation — is derived from that index, so they cannot
+disagree. explain passes one probe; reconcile passes the distinct keys of millions of records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from reach.model.addr import split
+from reach.model.rules import RuleTable
+
+_CHUNK_CELLS = 4_000_000  # probes x lines evaluated at once: bounds the boolean matrix to a few MB
+
+
+@dataclass(frozen=True)
+class Probe:
+    """Packets to match, as columns: the peer address (source for ingress, destination for egress),
+    protocol, destination port (ICMP: type) and ICMP code (0 for other protocols)."""
+
+    family: np.ndarray  # int8
+    peer_hi: np.ndarray  # uint64
+    peer_lo: np.ndarray  # uint64
+    protocol: np.ndarray  # int16
+    port: np.ndarray  # int32
+    code: np.ndarray  # int16
+
+    @classmethod
+    def one(cls, family: int, peer: int, protocol: int, port: int, code: int = 0) -> Probe:
+        hi, lo = split(peer)
+        return cls(
+            family=np.array([family], dtype=np.int8),
+            peer_hi=np.array([hi], dtype=np.uint64),
+            peer_lo=np.array([lo], dtype=np.uint64),
+            protocol=np.array([protocol], dtype=np.int16),
+            port=np.array([port], dtype=np.int32),
+            code=np.array([code], dtype=np.int16),
+        )
+
+    def __len__(self) -> int:
+        return len(self.family)
+
+    def take(self, rows: np.ndarray | slice) -> Probe:
+        return Probe(
+            self.family[rows], self.peer_hi[rows], self.peer_lo[rows], self.protocol[rows], self.port[rows], self.code[rows]
+        )
+
+
+def match_matrix(table: RuleTable, probe: Probe, *, ports: bool = True) -> np.ndarray:
+    """Boolean [probes, lines]: does line j match probe i. With ports=False the port test is skipped."""
+    f = probe.family[:, None]
+    hi = probe.peer_hi[:, None]
+    lo = probe.peer_lo[:, None]
+    # 128-bit comparisons on (hi, lo) pairs must be lexicographic, never per half.
+    after_start = (hi > table.start_hi) | ((hi == table.start_hi) & (lo >= table.start_lo))
+    before_end = (hi < table.end_hi) | ((hi == table.end_hi) & (lo <= table.end_lo))
+    protocol = (table.protocol == -1) | (table.protocol == probe.protocol[:, None])
+    code = (table.code_lo <= probe.code[:, None]) & (probe.code[:, None] <= table.code_hi)
+    matched = (f == table.family) & after_start & before_end & protocol & code
+    if ports:
+        port = probe.port[:, None]
+        matched &= (table.port_lo <= port) & (port <= table.port_hi)
+    return matched
+
+
+def first_match(table: RuleTable, probe: Probe) -> np.ndarray:
+    """Index of the first matching line for each probe, -1 where none matches (int32)."""
+    result = np.full(len(probe), -1, dtype=np.int32)
+    if len(table) == 0 or len(probe) == 0:
+        return result
+    step = max(1, _CHUNK_CELLS // len(table))
+    for begin in range(0, len(probe), step):
+        rows = slice(begin, begin + step)
+        matched = match_matrix(table, probe.take(rows))
+        hit = matched.any(axis=1)
+        result[rows] = np.where(hit, matched.argmax(axis=1), -1)
+    return result
+
+
+def port_partition(table: RuleTable, probe: Probe, lo: int, hi: int) -> list[tuple[int, int, int]]:
+    """Split the port range [lo, hi] of one probe by the line that decides each part.
+
+    Returns (first, last, line index or -1) pieces covering [lo, hi] in port order. Exact: computed on
+    intervals, so "ports 32768-60999 of 1024-65535" comes out as one piece, not 28,232 lookups.
+    """
+    candidates = np.flatnonzero(match_matrix(table, probe, ports=False)[0])
+    open_parts = [(lo, hi)]
+    decided: list[tuple[int, int, int]] = []
+    for index in candidates:
+        rule_lo, rule_hi = int(table.port_lo[index]), int(table.port_hi[index])
+        remaining = []
+        for a, b in open_parts:
+            x, y = max(a, rule_lo), min(b, rule_hi)
+            if x > y:
+                remaining.append((a, b))
+                continue
+            decided.append((x, y, int(index)))
+            if a < x:
+                remaining.append((a, x - 1))
+            if y < b:
+                remaining.append((y + 1, b))
+        open_parts = remaining
+        if not open_parts:
+            break
+    decided.extend((a, b, -1) for a, b in open_parts)
+    return sorted(decided)
