@@ -1,0 +1,54 @@
+"""The path graph: interfaces, subnets, route tables, VPC routers, gateways and peering connections as
+nodes; the hops a packet can take as edges. Built once per network and reused by every query."""
+
+from __future__ import annotations
+
+import networkx as nx
+
+from reach.model.network import Network
+
+INTERNET = "internet"
+
+
+def vpc_router(vpc_id: str) -> str:
+    return f"router:{vpc_id}"
+
+
+def build_path_graph(network: Network) -> nx.MultiDiGraph:
+    graph = nx.MultiDiGraph()
+    graph.add_node(INTERNET, kind="internet")
+    for vpc in network.vpcs.values():
+        graph.add_node(vpc_router(vpc.id), kind="vpc-router", vpc=vpc.id)
+    for subnet in network.subnets.values():
+        graph.add_node(subnet.id, kind="subnet")
+        # Leaving or entering a subnet crosses its network ACL.
+        graph.add_edge(subnet.id, vpc_router(subnet.vpc_id), kind="subnet-egress", nacl=subnet.nacl)
+        graph.add_edge(vpc_router(subnet.vpc_id), subnet.id, kind="subnet-ingress", nacl=subnet.nacl)
+        if subnet.route_table:
+            graph.add_edge(subnet.id, subnet.route_table, kind="uses-route-table")
+    for interface in network.interfaces.values():
+        graph.add_node(interface.id, kind="network-interface")
+        graph.add_edge(interface.id, interface.subnet_id, kind="send")
+        graph.add_edge(interface.subnet_id, interface.id, kind="deliver")
+    for table in network.route_tables.values():
+        graph.add_node(table.id, kind="route-table")
+        for route in table.routes:
+            target = vpc_router(table.vpc_id) if route.target_kind == "local" else route.target_id
+            graph.add_edge(table.id, target, kind="route", destination=route.destination, state=route.state)
+    for gateway in network.gateways.values():
+        graph.add_node(gateway.id, kind=gateway.kind)
+        for vpc_id in gateway.vpc_ids:
+            graph.add_edge(gateway.id, vpc_router(vpc_id), kind="gateway-to-vpc")
+        if gateway.kind in ("internet-gateway", "egress-only-internet-gateway"):
+            graph.add_edge(gateway.id, INTERNET, kind="to-internet")
+            if gateway.kind == "internet-gateway":
+                graph.add_edge(INTERNET, gateway.id, kind="from-internet")
+        if gateway.kind == "nat-gateway" and gateway.subnet_id:
+            graph.add_edge(gateway.id, gateway.subnet_id, kind="send")
+            graph.add_edge(gateway.subnet_id, gateway.id, kind="deliver")
+    for peering in network.peerings.values():
+        graph.add_node(peering.id, kind="vpc-peering-connection", status=peering.status)
+        for side in (peering.requester, peering.accepter):
+            if side.vpc_id in network.vpcs:
+                graph.add_edge(peering.id, vpc_router(side.vpc_id), kind="peer")
+    return graph
