@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 import typer
 
+from reach.api import Snapshot
 from reach.errors import ReachError
+from reach.report.console import stderr_console, stdout_console
+from reach.report.explain import explanation_json, render_explanation_text
 
 app = typer.Typer(
     name="reach",
@@ -36,6 +39,54 @@ def run(action: Callable[[], T]) -> T:
 
 
 # --- commands are added below, one block per stage -------------------------------------------
+# --- reach explain (core engine) ---
+
+
+def _load(snapshot: str | None, quiet: bool = False) -> Snapshot:
+    if not snapshot:
+        raise ReachError("no snapshot: pass --snapshot DIR or set REACH_SNAPSHOT")
+    snap = Snapshot.load(snapshot)
+    if not quiet:
+        warn = stderr_console()
+        for key, file in snap.ignored.items():
+            warn.print(f"[dim]reach: ignored '{key}' (not modelled), first seen in {file}[/dim]")
+    return snap
+
+
+SnapshotOption = Annotated[
+    str | None, typer.Option("--snapshot", envvar="REACH_SNAPSHOT", help="Snapshot folder of describe-* JSON.")
+]
+FormatOption = Annotated[str, typer.Option("--format", help="text or json.")]
+
+
+@app.command()
+def explain(
+    src: Annotated[str, typer.Argument(help="Source: address, interface id, instance id or Name tag.")],
+    dst: Annotated[str, typer.Argument(help="Destination: address, interface id, instance id or Name tag.")],
+    port: Annotated[str, typer.Argument(help="Destination port; for ICMP the type, or TYPE/CODE (8, 8/0).")],
+    snapshot: SnapshotOption = None,
+    protocol: Annotated[str, typer.Option("--protocol", help="tcp, udp, icmp, icmpv6, all or a number.")] = "tcp",
+    src_port: Annotated[
+        int | None, typer.Option("--src-port", help="The client's port (default: its whole ephemeral range).")
+    ] = None,
+    format: FormatOption = "text",
+) -> None:
+    """Predict ACCEPT or REJECT for SRC -> DST:PORT, hop by hop, both directions, with every blocker and the fix."""
+
+    def body() -> None:
+        _check_format(format, ("text", "json"))
+        result = _load(snapshot, quiet=format == "json").explain(src, dst, port, protocol, src_port)
+        if format == "json":
+            typer.echo(explanation_json(result))
+        else:
+            render_explanation_text(result, stdout_console())
+
+    run(body)
+
+
+def _check_format(value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ReachError(f"--format must be one of {', '.join(allowed)}, not '{value}'")
 
 
 def main() -> None:
