@@ -21,6 +21,8 @@ from reach.model.match import first_match, port_partition
 from reach.model.network import Gateway, Interface, Network, Route, RouteTable, Subnet
 from reach.model.rules import describe_match
 
+_MAX_ROUTINGS = 32  # a packet routed more often than this is in a loop (appliances routing to each other)
+
 # Where a leg ended: an interface, the internet, or a gateway that leaves the snapshot (VPN, endpoint…).
 Arrival = tuple[str, str, Packet]  # (kind: interface | internet | exit, id, packet as delivered)
 
@@ -73,6 +75,7 @@ class Walker:
 
     def __post_init__(self) -> None:
         self._fix_context: list[dict[str, object]] = []
+        self._routed = 0
 
     def fixes(self) -> list[str | None]:
         return [suggest_fix(self.network, b, ctx) for b, ctx in zip(self.blockers, self._fix_context, strict=True)]
@@ -181,6 +184,11 @@ class Walker:
 
     def route(self, subnet: Subnet, packet: Packet, record: _Record | None) -> Arrival | None:
         """The VPC router takes the packet out of `subnet`: same-subnet delivery, or a route."""
+        self._routed += 1
+        if self._routed > _MAX_ROUTINGS:
+            self.block("route-table", subnet.route_table, "ROUTING_LOOP",
+                       f"the packet to {packet.dst_text} went through {_MAX_ROUTINGS} routers without arriving: a routing loop")
+            return None
         if any(c.contains(packet.family, packet.dst) for c in subnet.cidrs):
             return self.arrive(subnet, packet, crossing=False)
         table = self.network.route_table_of(subnet)
@@ -339,12 +347,12 @@ class Walker:
         """The packet is on the internet: it reaches a host out there, or comes back into a VPC."""
         self.path.append(INTERNET)
         if packet.family == IPV4:
-            owner = self.network.public_owner(packet.dst)
-            if owner is not None:
-                return self.internet_gateway_in(owner[0], packet, owner[1])
             for gateway in self.network.gateways.values():
                 if gateway.kind == "nat-gateway" and gateway.public_ip == packet.dst:
                     return self.nat_from_internet(gateway, packet)
+            owner = self.network.public_owner(packet.dst)
+            if owner is not None:
+                return self.internet_gateway_in(owner[0], packet, owner[1])
             private = self.network.interfaces_at(packet.family, packet.dst) or (
                 self.network.vpcs_holding(packet.family, packet.dst) if is_rfc1918(IPV4, packet.dst) else [])
             if private:
@@ -407,18 +415,20 @@ class Walker:
 
     def at_nat(self, gateway: Gateway, packet: Packet) -> Arrival | None:
         nat_subnet = self.network.subnets[gateway.subnet_id or ""]
-        if self.return_path:
-            session = self._nat_sessions.get(gateway.id)
-            if session is None:
-                self.block("nat-gateway", gateway.id, "NAT_GATEWAY_NO_SESSION",
-                           f"{gateway.id} drops {packet.src_text} -> {packet.dst_text}: it matches no connection the NAT gateway opened")
-                return None
+        session = self._nat_sessions.get(gateway.id) if self.return_path else None
+        if session is not None:
             client, ports = session
             self.hop("nat-gateway", gateway.id, f"{gateway.id} translates the response back to "
                      f"{format_address(packet.family, client)} port {port_text(ports)}", direction="egress")
             back = packet.with_(dst=client, dst_ports=ports)
             record = self.observe(gateway.interface_id, "egress", back)
             return self.route(nat_subnet, back, record)
+        # A response that reaches a NAT gateway it never left by is translated as a new connection: the
+        # client then sees it come from the NAT's address (the asymmetric-route check names that).
+        if packet.dst == gateway.private_ip:
+            self.block("nat-gateway", gateway.id, "NAT_GATEWAY_NO_SESSION",
+                       f"{gateway.id} accepts no connection addressed to itself ({packet.dst_text})", direction="ingress")
+            return None
         if packet.protocol not in (1, 6, 17):
             self.block("nat-gateway", gateway.id, "NGW_PROTOCOL_RESTRICTION",
                        f"{gateway.id} carries only TCP, UDP and ICMP")
