@@ -1,0 +1,172 @@
+"""SQL over flow logs with DuckDB, as Athena would run it on the same records.
+
+The stream is registered as the Arrow table `vpc_flow_logs` (Athena's column names for VPC flow logs) and
+scanned by DuckDB batch by batch, never turned into Python rows. Two Athena habits are accepted: back-quoted
+identifiers (`end` is reserved in both; Athena DDL writes `end`, DuckDB wants "end") and `from_unixtime`.
+The table is a stream: a query reads it once, so a query that reads `vpc_flow_logs` twice (a self-join, a
+CTE used twice) sees it empty the second time.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import duckdb
+import pyarrow as pa
+
+from reach.errors import ReachError
+from reach.flowlogs.fields import FLOW_LOG_SCHEMA
+from reach.flowlogs.reader import FlowLogStream
+
+TABLE_NAME = "vpc_flow_logs"
+_BACKQUOTED = re.compile(r"`([^`]*)`")
+_MACROS = ("CREATE MACRO from_unixtime(x) AS to_timestamp(x)",)
+
+
+def athena_to_duckdb(sql: str) -> str:
+    """`end` (Athena/Hive quoting) -> "end" (SQL quoting)."""
+    return _BACKQUOTED.sub(lambda m: '"' + m.group(1).replace('"', '""') + '"', sql)
+
+
+def query(stream: FlowLogStream, sql: str) -> pa.Table:
+    """Run one SQL statement over the stream as the table `vpc_flow_logs`; the result as an Arrow table."""
+    failure: list[ReachError] = []
+    reader = stream.to_reader()
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        # An unreadable source met mid-scan surfaces inside DuckDB as its own error; keep ours to re-raise it.
+        try:
+            yield from reader
+        except ReachError as exc:
+            failure.append(exc)
+            raise
+
+    con = duckdb.connect()
+    try:
+        for macro in _MACROS:
+            con.execute(macro)
+        con.register(TABLE_NAME, pa.RecordBatchReader.from_batches(reader.schema, batches()))
+        relation = con.sql(athena_to_duckdb(sql))
+        if relation is None:
+            raise ReachError("--sql must be a query that returns rows (SELECT …)")
+        return relation.to_arrow_table()
+    except duckdb.Error as exc:
+        if failure:
+            raise failure[0] from None
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ReachError(f"SQL error: {message}") from None
+    finally:
+        con.close()
+
+
+# ----- Logs Insights-style shorthands -----------------------------------------------------------
+
+DEFAULT_FIELDS = (
+    "interface_id",
+    "srcaddr",
+    "dstaddr",
+    "srcport",
+    "dstport",
+    "protocol",
+    "packets",
+    "bytes",
+    "start",
+    "end",
+    "action",
+    "log_status",
+)
+
+
+@dataclass(frozen=True)
+class Shorthand:
+    """The filters of seed 002's Logs Insights queries; each becomes one SQL condition.
+
+    `both_ways` matches src→dst and dst→src (the "conversation between two hosts" query). `top` groups by a
+    column and counts (`stats count() by dstport | sort desc`).
+    """
+
+    action: str | None = None
+    src: str | None = None
+    dst: str | None = None
+    port: int | None = None
+    interface: str | None = None
+    between: tuple[int, int] | None = None
+    both_ways: bool = False
+    top: str | None = None
+    fields: Sequence[str] = field(default_factory=lambda: DEFAULT_FIELDS)
+    limit: int | None = None
+
+
+def _column(name: str) -> str:
+    if name not in FLOW_LOG_SCHEMA.names:
+        raise ReachError(f"unknown column {name!r}; columns are: {', '.join(FLOW_LOG_SCHEMA.names)}")
+    return f'"{name}"'
+
+
+def _address(value: str) -> str:
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise ReachError(f"{value!r} is not an IP address") from None
+
+
+def shorthand_sql(s: Shorthand) -> str:
+    """SQL for the shorthand filters. Every value is validated first, so none can break out of its literal."""
+    where = []
+    if s.action is not None:
+        action = s.action.upper()
+        if action not in ("ACCEPT", "REJECT"):
+            raise ReachError(f"--action must be ACCEPT or REJECT, not {s.action!r}")
+        where.append(f"action = '{action}'")
+    src = _address(s.src) if s.src else None
+    dst = _address(s.dst) if s.dst else None
+    if s.both_ways and src and dst:
+        where.append(
+            f"((srcaddr = '{src}' AND dstaddr = '{dst}') OR (srcaddr = '{dst}' AND dstaddr = '{src}'))"
+        )
+    elif s.both_ways and (src or dst):
+        one = src or dst
+        where.append(f"(srcaddr = '{one}' OR dstaddr = '{one}')")
+    else:
+        if src:
+            where.append(f"srcaddr = '{src}'")
+        if dst:
+            where.append(f"dstaddr = '{dst}'")
+    if s.port is not None:
+        if not 0 <= s.port <= 65535:
+            raise ReachError(f"--port must be 0-65535, not {s.port}")
+        where.append(f"dstport = {int(s.port)}")
+    if s.interface is not None:
+        if not re.fullmatch(r"[A-Za-z0-9-]+", s.interface):
+            raise ReachError(f"{s.interface!r} is not an interface id")
+        where.append(f"interface_id = '{s.interface}'")
+    if s.between is not None:
+        lo, hi = s.between
+        where.append(f'"end" >= {int(lo)} AND "start" <= {int(hi)}')
+    condition = f" WHERE {' AND '.join(where)}" if where else ""
+    limit = f" LIMIT {int(s.limit)}" if s.limit else ""
+    if s.top:
+        col = _column(s.top)
+        return (
+            f"SELECT {col}, count(*) AS records, sum(packets) AS packets, sum(bytes) AS bytes "
+            f"FROM {TABLE_NAME}{condition} GROUP BY {col} ORDER BY records DESC, {col}{limit}"
+        )
+    columns = ", ".join(_column(c) for c in s.fields)
+    return f'SELECT {columns} FROM {TABLE_NAME}{condition} ORDER BY "start", interface_id{limit}'
+
+
+def parse_time(value: str) -> int:
+    """Epoch seconds from epoch seconds or an ISO 8601 time (UTC unless it says otherwise)."""
+    if re.fullmatch(r"\d+", value):
+        return int(value)
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ReachError(f"{value!r} is neither epoch seconds nor an ISO 8601 time") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return int(when.timestamp())

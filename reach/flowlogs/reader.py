@@ -1,0 +1,263 @@
+"""The public iterator: `read_flow_logs(sources) -> FlowLogStream` of record batches of one schema."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from reach.errors import FlowLogError
+from reach.flowlogs.cloudwatch import SCHEME as CLOUDWATCH_SCHEME
+from reach.flowlogs.cloudwatch import cloudwatch_inputs
+from reach.flowlogs.fields import FLOW_LOG_SCHEMA, parse_log_format
+from reach.flowlogs.filters import Filters
+from reach.flowlogs.parquet import parquet_tables
+from reach.flowlogs.parse import TextParser
+from reach.flowlogs.s3 import s3_inputs
+from reach.flowlogs.sources import Input, ParquetInput, local_files, open_local, with_documents
+from reach.flowlogs.stats import FlowLogStats
+
+_SCHEMA_NAMES = frozenset(FLOW_LOG_SCHEMA.names)
+
+
+class FlowLogStream:
+    """Record batches read from flow-log sources, once, in source order.
+
+    Every batch has the columns of FLOW_LOG_SCHEMA, in order and typed (a field absent from a file's format is
+    a null column), followed by one column per field the schema lacks, for files whose format has such fields
+    (newer fields as strings, transit-gateway fields typed). `extra_columns` lists those seen so far.
+    `stats` counts what was read, as it is read; it is complete when iteration ends.
+    """
+
+    def __init__(
+        self,
+        sources: Sequence[str | os.PathLike[str]],
+        *,
+        log_format: tuple[str, ...] | None,
+        filters: Filters,
+        quiet: bool,
+        s3_client: Any,
+        logs_client: Any,
+        page_size: int | None,
+    ) -> None:
+        self.sources = [os.fspath(s) for s in sources]
+        self.log_format = log_format
+        self.filters = filters
+        self.stats = FlowLogStats()
+        self.extra_columns: dict[str, pa.DataType] = {}
+        self._quiet = quiet
+        self._s3 = s3_client
+        self._logs = logs_client
+        self._page_size = page_size
+        self._started = False
+        self._nulls: dict[tuple[pa.DataType, int], pa.Array] = {}
+        self._schemas: dict[tuple[tuple[str, pa.DataType], ...], pa.Schema] = {}
+
+    # ----- iteration -----------------------------------------------------------------------------
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        if self._started:
+            raise RuntimeError("a FlowLogStream is read once; call read_flow_logs again to re-read")
+        self._started = True
+        progress = _Progress.start() if not self._quiet and sys.stderr.isatty() else None
+        try:
+            for table in self._tables():
+                for batch in table.to_batches():  # one per Arrow CSV chunk: ~64k rows or more
+                    batch = self._conform(batch)
+                    keep = self.filters.mask(batch)
+                    if keep is not None:
+                        kept = batch.filter(keep)
+                        self.stats.filtered += batch.num_rows - kept.num_rows
+                        batch = kept
+                    if not batch.num_rows:
+                        continue
+                    self._count(batch)
+                    if progress:
+                        progress.update(self.stats)
+                    yield batch
+        finally:
+            if progress:
+                progress.stop()
+
+    def _inputs(self, source: str) -> Iterator[Input]:
+        if source.startswith("s3://"):
+            yield from s3_inputs(self._client("s3"), source, self.filters, self._page_size)
+        elif source.startswith(CLOUDWATCH_SCHEME):
+            yield from cloudwatch_inputs(self._client("logs"), source, self.filters, self._page_size)
+        else:
+            for path in local_files(Path(source), self.filters):
+                yield open_local(path)
+
+    def _client(self, service: str) -> Any:
+        given = self._s3 if service == "s3" else self._logs
+        if given is not None:
+            return given
+        import boto3
+        from botocore.exceptions import BotoCoreError
+
+        try:
+            client = boto3.client(service)
+        except BotoCoreError as exc:
+            raise FlowLogError(f"cannot make an AWS {service} client: {exc}") from exc
+        if service == "s3":
+            self._s3 = client
+        else:
+            self._logs = client
+        return client
+
+    def _tables(self) -> Iterator[pa.Table]:
+        for source in self.sources:
+            for item in self._inputs(source):
+                self.stats.files += 1
+                if isinstance(item, ParquetInput):
+                    self.stats.bytes_read += item.file.metadata.serialized_size
+                    yield from parquet_tables(item.name, item.file, self.stats)
+                    continue
+                parser = TextParser(item.name, self.log_format, self.stats)
+                for block in with_documents(item.name, item.blocks):
+                    self.stats.bytes_read += len(block)
+                    yield from parser.feed(block)
+
+    # ----- one schema ----------------------------------------------------------------------------
+
+    def _null(self, typ: pa.DataType, n: int) -> pa.Array:
+        key = (typ, n)
+        if key not in self._nulls:
+            if len(self._nulls) > 64:
+                self._nulls.clear()
+            self._nulls[key] = pa.nulls(n, typ)
+        return self._nulls[key]
+
+    def _conform(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        n = batch.num_rows
+        index = {name: i for i, name in enumerate(batch.schema.names)}
+        arrays = []
+        for field in FLOW_LOG_SCHEMA:
+            i = index.get(field.name)
+            arrays.append(self._null(field.type, n) if i is None else batch.column(i).cast(field.type))
+        extras = tuple((f.name, f.type) for f in batch.schema if f.name not in _SCHEMA_NAMES)
+        for name, typ in extras:
+            self.extra_columns.setdefault(name, typ)
+            arrays.append(batch.column(index[name]))
+        schema = self._schemas.get(extras)
+        if schema is None:
+            schema = pa.schema([*FLOW_LOG_SCHEMA, *(pa.field(name, typ) for name, typ in extras)])
+            self._schemas[extras] = schema
+        return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+    def _count(self, batch: pa.RecordBatch) -> None:
+        self.stats.records += batch.num_rows
+        counts = pc.value_counts(batch.column("log_status"))
+        for value, count in zip(
+            counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True
+        ):
+            if value == "NODATA":
+                self.stats.nodata += count
+            elif value == "SKIPDATA":
+                self.stats.skipdata += count
+
+    # ----- one reader of one schema, for DuckDB --------------------------------------------------
+
+    def to_reader(self) -> pa.RecordBatchReader:
+        """The stream as an Arrow RecordBatchReader of one schema.
+
+        The schema is FLOW_LOG_SCHEMA plus the extra columns of the first batch. Later batches are aligned
+        to it: an extra column they lack is null; an extra column first seen after the first batch is left
+        out and named in `stats.dropped_columns`.
+        """
+        batches = iter(self)
+        first = next(batches, None)
+        schema = first.schema if first is not None else FLOW_LOG_SCHEMA
+
+        def aligned() -> Iterator[pa.RecordBatch]:
+            if first is None:
+                return
+            yield first
+            for batch in batches:
+                if batch.schema.equals(schema):
+                    yield batch
+                    continue
+                for name in batch.schema.names:
+                    if name not in schema.names and name not in self.stats.dropped_columns:
+                        self.stats.dropped_columns.append(name)
+                arrays = [
+                    batch.column(f.name)
+                    if f.name in batch.schema.names
+                    else self._null(f.type, batch.num_rows)
+                    for f in schema
+                ]
+                yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+        return pa.RecordBatchReader.from_batches(schema, aligned())
+
+
+class _Progress:
+    """A rich progress line on stderr: records, bytes, records/s."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self._progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.fields[records]:,} records"),
+            TextColumn("{task.fields[mb]:,.1f} MB"),
+            TextColumn("{task.fields[rate]:,.0f} records/s"),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self._task = self._progress.add_task("reading", records=0, mb=0.0, rate=0.0)
+
+    @classmethod
+    def start(cls) -> _Progress:
+        p = cls()
+        p._progress.start()
+        return p
+
+    def update(self, stats: FlowLogStats) -> None:
+        task = self._progress.tasks[0]
+        elapsed = task.elapsed or 0.0
+        rate = stats.records / elapsed if elapsed > 0 else 0.0
+        self._progress.update(self._task, records=stats.records, mb=stats.bytes_read / 1e6, rate=rate)
+
+    def stop(self) -> None:
+        self._progress.stop()
+
+
+def read_flow_logs(
+    sources: Sequence[str | os.PathLike[str]],
+    *,
+    log_format: str | None = None,
+    quiet: bool = False,
+    s3_client: Any = None,
+    logs_client: Any = None,
+    filters: Filters | None = None,
+    page_size: int | None = None,
+) -> FlowLogStream:
+    """Read VPC Flow Logs from files, folders, `s3://bucket/prefix` and `cloudwatch://<log-group>`.
+
+    `log_format` (`${version} ${account-id} …`) is the format of lines before any header; without it, the
+    default (version 2) format. `page_size` caps S3 listing and CloudWatch pages (for tests; AWS's default
+    otherwise). A missing local path is reported at once; remote sources are reported when first read.
+    """
+    if not sources:
+        raise FlowLogError("no flow-log source given")
+    for source in sources:
+        text = os.fspath(source)
+        if not text.startswith(("s3://", CLOUDWATCH_SCHEME)) and not Path(text).exists():
+            raise FlowLogError(f"{text}: no such file or directory")
+    return FlowLogStream(
+        sources,
+        log_format=parse_log_format(log_format) if log_format else None,
+        filters=filters or Filters(),
+        quiet=quiet,
+        s3_client=s3_client,
+        logs_client=logs_client,
+        page_size=page_size,
+    )
