@@ -5,14 +5,17 @@ Every `ReachError` becomes a message on stderr and exit status 2.
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from typing import Annotated, TypeVar
 
 import typer
 
+from reach import flowlogs
 from reach.api import Snapshot
 from reach.errors import ReachError
+from reach.flowlogs import render as flowlogs_render
 from reach.report.console import stderr_console, stdout_console
 from reach.report.explain import explanation_json, render_explanation_text
 
@@ -39,6 +42,136 @@ def run(action: Callable[[], T]) -> T:
 
 
 # --- commands are added below, one block per stage -------------------------------------------
+# --- reach logs (flow-log reader) ---
+
+FlowLogArgs = Annotated[
+    list[str], typer.Argument(help="Files, folders, s3://bucket/prefix or cloudwatch://<log-group>.")
+]
+LogFormatOption = Annotated[
+    str | None,
+    typer.Option("--log-format", help="Format of lines before any header: '${version} ${account-id} …'."),
+]
+LogsQuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar on stderr.")]
+AccountOption = Annotated[list[str] | None, typer.Option("--account", help="Only this account (repeatable).")]
+RegionOption = Annotated[list[str] | None, typer.Option("--region", help="Only this region (repeatable).")]
+InterfaceOption = Annotated[
+    list[str] | None, typer.Option("--interface", help="Only this network interface (repeatable).")
+]
+BetweenOption = Annotated[
+    tuple[str, str] | None,
+    typer.Option("--between", help="Only records overlapping [A, B]: epoch seconds or ISO 8601 times."),
+]
+
+
+def _logs_stream(
+    flowlog: list[str],
+    log_format: str | None,
+    quiet: bool,
+    account: list[str] | None,
+    region: list[str] | None,
+    interface: list[str] | None,
+    between: tuple[str, str] | None,
+) -> flowlogs.FlowLogStream:
+    start = flowlogs.parse_time(between[0]) if between else None
+    end = flowlogs.parse_time(between[1]) if between else None
+    filters = flowlogs.Filters.of(
+        accounts=account, regions=region, interfaces=interface, start=start, end=end
+    )
+    return flowlogs.read_flow_logs(flowlog, log_format=log_format, quiet=quiet, filters=filters)
+
+
+@logs_app.command("summary")
+def logs_summary(
+    flowlog: FlowLogArgs,
+    log_format: LogFormatOption = None,
+    format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    quiet: LogsQuietOption = False,
+    account: AccountOption = None,
+    region: RegionOption = None,
+    interface: InterfaceOption = None,
+    between: BetweenOption = None,
+) -> None:
+    """Records, time span, interfaces, accepts/rejects, skipped and unparsable lines, top talkers, ports."""
+
+    def body() -> None:
+        _check_format(format, ("text", "json"))
+        stream = _logs_stream(flowlog, log_format, quiet, account, region, interface, between)
+        summary = flowlogs.summarize(stream)
+        if format == "json":
+            typer.echo(json.dumps(summary.to_json(), indent=2))
+        else:
+            flowlogs_render.render_summary(summary, stdout_console())
+
+    run(body)
+
+
+@logs_app.command("query")
+def logs_query(
+    flowlog: FlowLogArgs,
+    sql: Annotated[
+        str | None, typer.Option("--sql", help="SELECT … FROM vpc_flow_logs … (Athena's column names).")
+    ] = None,
+    log_format: LogFormatOption = None,
+    format: Annotated[str, typer.Option("--format", help="text, json or csv.")] = "text",
+    quiet: LogsQuietOption = False,
+    action: Annotated[str | None, typer.Option("--action", help="ACCEPT or REJECT.")] = None,
+    src: Annotated[str | None, typer.Option("--src", help="Source address.")] = None,
+    dst: Annotated[str | None, typer.Option("--dst", help="Destination address.")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="Destination port.")] = None,
+    both_ways: Annotated[
+        bool, typer.Option("--both-ways", help="Match --src/--dst in either direction (a conversation).")
+    ] = False,
+    top: Annotated[str | None, typer.Option("--top", help="Count records by this column, most first.")] = (
+        None
+    ),
+    fields: Annotated[str | None, typer.Option("--fields", help="Columns to show, comma-separated.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="At most this many rows.")] = None,
+    show_sql: Annotated[bool, typer.Option("--show-sql", help="Print the SQL that runs on stderr.")] = False,
+    account: AccountOption = None,
+    region: RegionOption = None,
+    interface: InterfaceOption = None,
+    between: BetweenOption = None,
+) -> None:
+    """SQL over the records as the table vpc_flow_logs, or Logs Insights-style filters (--action, --top …)."""
+
+    def body() -> None:
+        _check_format(format, ("text", "json", "csv"))
+        shorthand_used = any(v is not None for v in (action, src, dst, port, top, fields)) or both_ways
+        if sql and shorthand_used:
+            raise ReachError("give either --sql or filters (--action, --src, --dst, --port, --top, --fields)")
+        statement = sql or flowlogs.shorthand_sql(
+            flowlogs.Shorthand(
+                action=action,
+                src=src,
+                dst=dst,
+                port=port,
+                both_ways=both_ways,
+                top=top,
+                fields=[f.strip() for f in fields.split(",")] if fields else flowlogs.DEFAULT_FIELDS,
+                limit=limit,
+            )
+        )
+        if show_sql:
+            typer.echo(statement, err=True)
+        stream = _logs_stream(flowlog, log_format, quiet, account, region, interface, between)
+        result = flowlogs.query(stream, statement)
+        if format == "json":
+            typer.echo(flowlogs_render.rows_json(result))
+        elif format == "csv":
+            typer.echo(flowlogs_render.rows_csv(result), nl=False)
+        else:
+            flowlogs_render.render_rows(result, stdout_console())
+        if stream.stats.unparsable and not quiet:
+            first = stream.stats.bad_lines[0]
+            typer.echo(
+                f"reach: {stream.stats.unparsable} unparsable line(s) left out; first: "
+                f"{first.source}:{first.line}: {first.reason}",
+                err=True,
+            )
+
+    run(body)
+
+
 # --- reach explain (core engine) ---
 
 
