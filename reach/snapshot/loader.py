@@ -187,8 +187,10 @@ def load_snapshot(path: str | Path) -> Snapshot:
             _add(snapshot, seen, key, value, file, origin)
     if snapshot.files == 0:
         raise SnapshotError(f"snapshot {root} holds no .json files")
-    if not any(snapshot.resources.values()):
+    if not snapshot.resources:
         raise SnapshotError(f"snapshot {root}: no file holds a describe-* key reach knows ({', '.join(KINDS)})")
+    if not any(snapshot.resources.values()):
+        raise SnapshotError(f"snapshot {root}: every describe-* list in it is empty")
     return snapshot
 
 
