@@ -218,7 +218,10 @@ def _unwrap(document: Any, file: Path) -> dict[str, Any]:
         raise SnapshotError(f"{file}: expected a JSON object with a describe-* key such as 'Vpcs', found {type(document).__name__}")
     # Recorded boto3 responses (placebo) wrap the response in {"status_code": …, "data": {…}}.
     if set(document) >= {"status_code", "data"} and isinstance(document["data"], dict):
-        return document["data"]
+        document = document["data"]
+    error = document.get("Error")
+    if isinstance(error, dict):
+        raise SnapshotError(f"{file}: holds an AWS error response, not resources ({error.get('Code')}: {error.get('Message')})")
     return document
 
 
