@@ -240,6 +240,11 @@ def _add(snapshot: Snapshot, seen: dict[str, set[str]], key: str, value: Any, fi
     if key in IGNORED:
         return
     if key == "Entries" and isinstance(value, list):
+        if "PrefixListId" not in _unwrap(_read_json(file), file):
+            raise SnapshotError(
+                f"{file}: prefix-list 'Entries' without the 'PrefixListId' they belong to: store "
+                'get-managed-prefix-list-entries as {"PrefixListId": "pl-…", "Entries": […]}'
+            )
         return  # handled with its PrefixListId below
     if key == "PrefixListId" and isinstance(value, str):
         entries = _validate(PrefixListEntries, {"PrefixListId": value, "Entries": _entries_of(file)}, file, key, 0)
