@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass
 
@@ -22,8 +23,7 @@ class Cidr:
     @classmethod
     def parse(cls, text: str) -> Cidr:
         """Parse a CIDR the way AWS canonicalises it (host bits dropped: 100.68.0.18/18 -> 100.68.0.0/18)."""
-        net = ipaddress.ip_network(text.strip(), strict=False)
-        return cls(net.version, int(net.network_address), int(net.broadcast_address), net.prefixlen)
+        return _parse_cidr(text.strip())
 
     @classmethod
     def host(cls, family: int, value: int) -> Cidr:
@@ -35,6 +35,12 @@ class Cidr:
     def __str__(self) -> str:
         address = ipaddress.ip_address(self.start) if self.family == IPV4 else ipaddress.IPv6Address(self.start)
         return f"{address}/{self.prefixlen}"
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse_cidr(text: str) -> Cidr:
+    net = ipaddress.ip_network(text, strict=False)
+    return Cidr(net.version, int(net.network_address), int(net.broadcast_address), net.prefixlen)
 
 
 def parse_address(text: str) -> tuple[int, int]:
