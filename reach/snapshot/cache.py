@@ -5,6 +5,7 @@ A hit skips JSON parsing, validation and compilation: the pickled `Network` come
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import pickle
@@ -24,8 +25,19 @@ def cache_dir() -> Path:
     return Path(base)
 
 
-def _fingerprint(root: Path) -> str:
+@functools.cache
+def _code_version() -> bytes:
+    """The source of everything that shapes a compiled network: any change to it invalidates the cache."""
+    package = Path(__file__).resolve().parent.parent
     digest = hashlib.sha256(_VERSION)
+    for folder in ("snapshot", "model"):
+        for source in sorted((package / folder).glob("*.py")):
+            digest.update(source.read_bytes())
+    return digest.digest()
+
+
+def _fingerprint(root: Path) -> str:
+    digest = hashlib.sha256(_code_version())
     digest.update(str(root.resolve()).encode())
     for file in _json_files(root):
         stat = file.stat()
