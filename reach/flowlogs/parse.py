@@ -112,7 +112,7 @@ class TextParser:
             return None  # a field count or a value that does not fit: let the exact path say which line
         if table.num_rows and pa.types.is_string(self.types[0]):
             first = table.column(0)
-            odd = pc.or_(pc.starts_with(first, "{"), pc.is_in(first, value_set=_KNOWN_NAMES))
+            odd = pc.or_kleene(pc.starts_with(first, "{"), pc.is_in(first, value_set=_KNOWN_NAMES))
             if pc.any(odd).as_py():
                 return None  # a JSON envelope, or a header of the same width
         table = normalise_times(table)

@@ -75,14 +75,11 @@ def render_summary(s: Summary, console: Console) -> None:
         console.print(ports)
 
     if s.bad_lines:
-        title = f"Unparsable lines (first {len(s.bad_lines)} of {s.unparsable:,})"
-        bad = Table(title=title, title_justify="left")
-        bad.add_column("where", overflow="fold")
-        bad.add_column("reason", overflow="fold")
-        bad.add_column("line", overflow="fold")
+        # One "file:line: reason" per line, as compilers print them, so the place can be copied whole.
+        console.print(f"[bold]Unparsable lines[/bold] (first {len(s.bad_lines)} of {s.unparsable:,})")
         for b in s.bad_lines:
-            bad.add_row(f"{b.source}:{b.line}", b.reason, b.text[:200])
-        console.print(bad)
+            console.print(f"{b.source}:{b.line}: {b.reason}", soft_wrap=True, markup=False)
+            console.print(f"    {b.text[:300]}", soft_wrap=True, markup=False)
 
 
 def _num(value: Any) -> str:

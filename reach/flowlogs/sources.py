@@ -42,6 +42,7 @@ def is_log_name(name: str) -> bool:
         return False
     return lower.endswith(FOLDER_SUFFIXES) or "." not in lower
 
+
 T = TypeVar("T")
 
 
@@ -107,8 +108,9 @@ def open_parquet(name: str, where: str | pa.NativeFile) -> pq.ParquetFile:
         raise FlowLogError(f"{name}: not a readable Parquet file ({exc})") from exc
 
 
-def mmap_blocks(name: str, path: Path, block_size: int = BLOCK_SIZE) -> Iterator[pa.Buffer]:
+def mmap_blocks(name: str, path: Path, block_size: int | None = None) -> Iterator[pa.Buffer]:
     """Zero-copy slices of a memory-mapped plain file, each ending at a newline (or the end of the file)."""
+    block_size = block_size or BLOCK_SIZE
     if path.stat().st_size == 0:
         return
     with pa.memory_map(str(path)) as mm:
@@ -177,8 +179,9 @@ def gunzip(name: str, chunks: Iterable[bytes]) -> Iterator[bytes]:
         raise FlowLogError(f"{name}: gzip data is truncated")
 
 
-def line_blocks(chunks: Iterable[bytes], block_size: int = BLOCK_SIZE) -> Iterator[pa.Buffer]:
+def line_blocks(chunks: Iterable[bytes], block_size: int | None = None) -> Iterator[pa.Buffer]:
     """Regroup byte chunks into blocks of whole lines of about `block_size` bytes."""
+    block_size = block_size or BLOCK_SIZE
     parts: list[bytes] = []
     held = 0
     for chunk in chunks:

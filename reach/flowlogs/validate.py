@@ -53,14 +53,14 @@ def _bad_times(table: pa.Table) -> pa.ChunkedArray | None:
     if out_of_range:
         for name in names:
             col = table[name]
-            masks.append(pc.or_(pc.less(col, MIN_EPOCH), pc.greater(col, MAX_EPOCH)))
+            masks.append(pc.or_kleene(pc.less(col, MIN_EPOCH), pc.greater(col, MAX_EPOCH)))
     if len(names) == 2:
         masks.append(pc.greater(table["start"], table["end"]))
     if not masks:
         return None
     mask = masks[0]
     for m in masks[1:]:
-        mask = pc.or_(mask, m)
+        mask = pc.or_kleene(mask, m)
     return pc.fill_null(mask, False)
 
 
@@ -98,7 +98,7 @@ def _bad_addresses(table: pa.Table) -> pa.ChunkedArray | None:
         if bad is None:
             continue
         m = pc.is_in(table[name], value_set=bad)
-        mask = m if mask is None else pc.or_(mask, m)
+        mask = m if mask is None else pc.or_kleene(mask, m)
     return mask
 
 
