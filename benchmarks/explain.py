@@ -25,46 +25,115 @@ from reach.snapshot.cache import load_network
 def build(folder: Path, interfaces: int, groups: int, subnets: int, seed: int = 7) -> None:
     rng = random.Random(seed)
     vpc = "vpc-0bench000000000001"
-    data: dict[str, list[dict[str, object]]] = {k: [] for k in ("Vpcs", "Subnets", "RouteTables", "SecurityGroups",
-                                                                  "NetworkAcls", "NetworkInterfaces", "InternetGateways")}
-    data["Vpcs"].append({"VpcId": vpc, "CidrBlock": "10.0.0.0/8",
-                         "CidrBlockAssociationSet": [{"CidrBlock": "10.0.0.0/8", "CidrBlockState": {"State": "associated"}}]})
-    data["InternetGateways"].append({"InternetGatewayId": "igw-0bench", "Attachments": [{"VpcId": vpc, "State": "available"}]})
-    data["RouteTables"].append({"RouteTableId": "rtb-0main", "VpcId": vpc, "Associations": [{"Main": True}],
-                                "Routes": [{"DestinationCidrBlock": "10.0.0.0/8", "GatewayId": "local", "State": "active"},
-                                           {"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": "igw-0bench", "State": "active"}]})
+    data: dict[str, list[dict[str, object]]] = {
+        k: []
+        for k in (
+            "Vpcs",
+            "Subnets",
+            "RouteTables",
+            "SecurityGroups",
+            "NetworkAcls",
+            "NetworkInterfaces",
+            "InternetGateways",
+        )
+    }
+    data["Vpcs"].append(
+        {
+            "VpcId": vpc,
+            "CidrBlock": "10.0.0.0/8",
+            "CidrBlockAssociationSet": [{"CidrBlock": "10.0.0.0/8", "CidrBlockState": {"State": "associated"}}],
+        }
+    )
+    data["InternetGateways"].append(
+        {"InternetGatewayId": "igw-0bench", "Attachments": [{"VpcId": vpc, "State": "available"}]}
+    )
+    data["RouteTables"].append(
+        {
+            "RouteTableId": "rtb-0main",
+            "VpcId": vpc,
+            "Associations": [{"Main": True}],
+            "Routes": [
+                {"DestinationCidrBlock": "10.0.0.0/8", "GatewayId": "local", "State": "active"},
+                {"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": "igw-0bench", "State": "active"},
+            ],
+        }
+    )
     subnet_ids = [f"subnet-{i:017x}" for i in range(subnets)]
     for i, subnet in enumerate(subnet_ids):
         data["Subnets"].append({"SubnetId": subnet, "VpcId": vpc, "CidrBlock": f"10.{i // 250}.{i % 250}.0/24"})
     entries = []
     for n in range(10, 200, 10):
-        entries.append({"RuleNumber": n, "Protocol": "6", "RuleAction": rng.choice(["allow", "deny"]), "Egress": False,
-                        "CidrBlock": f"10.{rng.randrange(1)}.{rng.randrange(250)}.0/24", "PortRange": {"From": n, "To": n + 1000}})
-    entries += [{"RuleNumber": 1000, "Protocol": "-1", "RuleAction": "allow", "Egress": e, "CidrBlock": "0.0.0.0/0"} for e in (False, True)]
-    data["NetworkAcls"].append({"NetworkAclId": "acl-0bench", "VpcId": vpc, "IsDefault": True, "Entries": entries,
-                                "Associations": [{"SubnetId": s} for s in subnet_ids]})
+        entries.append(
+            {
+                "RuleNumber": n,
+                "Protocol": "6",
+                "RuleAction": rng.choice(["allow", "deny"]),
+                "Egress": False,
+                "CidrBlock": f"10.{rng.randrange(1)}.{rng.randrange(250)}.0/24",
+                "PortRange": {"From": n, "To": n + 1000},
+            }
+        )
+    entries += [
+        {"RuleNumber": 1000, "Protocol": "-1", "RuleAction": "allow", "Egress": e, "CidrBlock": "0.0.0.0/0"}
+        for e in (False, True)
+    ]
+    data["NetworkAcls"].append(
+        {
+            "NetworkAclId": "acl-0bench",
+            "VpcId": vpc,
+            "IsDefault": True,
+            "Entries": entries,
+            "Associations": [{"SubnetId": s} for s in subnet_ids],
+        }
+    )
     group_ids = [f"sg-{i:017x}" for i in range(groups)]
     for i, group in enumerate(group_ids):
         ingress = []
         for _ in range(rng.randint(2, 6)):
             port = rng.choice([22, 80, 443, 3306, 5432, 6379, 8080])
             if rng.random() < 0.3:
-                ingress.append({"IpProtocol": "tcp", "FromPort": port, "ToPort": port,
-                                "UserIdGroupPairs": [{"GroupId": rng.choice(group_ids)}]})
+                ingress.append(
+                    {
+                        "IpProtocol": "tcp",
+                        "FromPort": port,
+                        "ToPort": port,
+                        "UserIdGroupPairs": [{"GroupId": rng.choice(group_ids)}],
+                    }
+                )
             else:
-                ingress.append({"IpProtocol": "tcp", "FromPort": port, "ToPort": port,
-                                "IpRanges": [{"CidrIp": f"10.{rng.randrange(1)}.{rng.randrange(250)}.0/24"}]})
-        data["SecurityGroups"].append({"GroupId": group, "GroupName": f"g{i}", "VpcId": vpc, "IpPermissions": ingress,
-                                       "IpPermissionsEgress": [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]})
+                ingress.append(
+                    {
+                        "IpProtocol": "tcp",
+                        "FromPort": port,
+                        "ToPort": port,
+                        "IpRanges": [{"CidrIp": f"10.{rng.randrange(1)}.{rng.randrange(250)}.0/24"}],
+                    }
+                )
+        data["SecurityGroups"].append(
+            {
+                "GroupId": group,
+                "GroupName": f"g{i}",
+                "VpcId": vpc,
+                "IpPermissions": ingress,
+                "IpPermissionsEgress": [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}],
+            }
+        )
     for i in range(interfaces):
         s = i % subnets
         ip = f"10.{s // 250}.{s % 250}.{4 + i // subnets}"
-        data["NetworkInterfaces"].append({
-            "NetworkInterfaceId": f"eni-{i:017x}", "SubnetId": subnet_ids[s], "VpcId": vpc, "InterfaceType": "interface",
-            "PrivateIpAddress": ip, "PrivateIpAddresses": [{"PrivateIpAddress": ip, "Primary": True}],
-            "Groups": [{"GroupId": g} for g in rng.sample(group_ids, rng.randint(1, 3))],
-            "SourceDestCheck": True, "TagSet": [{"Key": "Name", "Value": f"host-{i}"}],
-        })
+        data["NetworkInterfaces"].append(
+            {
+                "NetworkInterfaceId": f"eni-{i:017x}",
+                "SubnetId": subnet_ids[s],
+                "VpcId": vpc,
+                "InterfaceType": "interface",
+                "PrivateIpAddress": ip,
+                "PrivateIpAddresses": [{"PrivateIpAddress": ip, "Primary": True}],
+                "Groups": [{"GroupId": g} for g in rng.sample(group_ids, rng.randint(1, 3))],
+                "SourceDestCheck": True,
+                "TagSet": [{"Key": "Name", "Value": f"host-{i}"}],
+            }
+        )
     folder.mkdir(parents=True, exist_ok=True)
     for key, items in data.items():
         (folder / f"{key}.json").write_text(json.dumps({key: items}))
@@ -110,12 +179,17 @@ def main() -> None:
             verdicts[result.verdict] += 1
         latencies.sort()
 
-    print(f"snapshot: {args.interfaces} interfaces, {args.groups} security groups, {args.subnets} subnets, {size / 1e6:.1f} MB JSON")
+    print(
+        f"snapshot: {args.interfaces} interfaces, {args.groups} security groups, {args.subnets} subnets, "
+        f"{size / 1e6:.1f} MB JSON"
+    )
     print(f"baseline json.load of the files:   {json_seconds:6.3f} s")
     print(f"load, cold (parse+validate+compile): {cold:6.3f} s   ({cold / json_seconds:.1f}x json.load; target <= 2 s)")
     print(f"load, from reach's cache:          {cached:6.3f} s   ({cached / json_seconds:.2f}x json.load)")
     print(f"explain median:   {statistics.median(latencies) * 1e3:6.2f} ms  (target <= 50 ms)")
-    print(f"explain p95:      {latencies[int(len(latencies) * 0.95)] * 1e3:6.2f} ms   over {args.flows} flows {verdicts}")
+    print(
+        f"explain p95:      {latencies[int(len(latencies) * 0.95)] * 1e3:6.2f} ms   over {args.flows} flows {verdicts}"
+    )
 
 
 if __name__ == "__main__":

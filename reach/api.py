@@ -1,8 +1,7 @@
 """The typed Python API: load a snapshot once, ask it questions.
 
-    >>> snap = Snapshot.load("fixtures/lambda-rds-nacl/snapshot")
-    >>> snap.explain("lambda-orders", "orders-db", 3306).verdict
-    'REJECT'
+    snap = Snapshot.load("fixtures/lambda-rds-nacl/snapshot")
+    snap.explain("10.0.1.100", "10.0.2.50", 3306).verdict   # 'REJECT'
 """
 
 from __future__ import annotations
@@ -32,8 +31,9 @@ class Snapshot:
         network, raw = load_network(Path(path), cache=cache)
         return cls(network, raw, str(path))
 
-    def explain(self, src: str, dst: str, port: str | int, protocol: str | int = "tcp",
-                src_port: int | None = None) -> Explanation:
+    def explain(
+        self, src: str, dst: str, port: str | int, protocol: str | int = "tcp", src_port: int | None = None
+    ) -> Explanation:
         """Predict ACCEPT or REJECT for SRC -> DST:PORT, both directions, naming every blocker."""
         return self.analyzer.explain(src, dst, port, protocol, src_port)
 
@@ -46,8 +46,14 @@ class Snapshot:
         return self.network.ignored
 
 
-def explain(snapshot: str | Path | Snapshot, src: str, dst: str, port: str | int, protocol: str | int = "tcp",
-            src_port: int | None = None) -> Explanation:
+def explain(
+    snapshot: str | Path | Snapshot,
+    src: str,
+    dst: str,
+    port: str | int,
+    protocol: str | int = "tcp",
+    src_port: int | None = None,
+) -> Explanation:
     snap = snapshot if isinstance(snapshot, Snapshot) else Snapshot.load(snapshot)
     return snap.explain(src, dst, port, protocol, src_port)
 

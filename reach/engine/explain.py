@@ -48,8 +48,9 @@ class Analyzer:
         self.network = network
         self.graph: nx.MultiDiGraph = build_path_graph(network)
 
-    def explain(self, src: str, dst: str, port: str | int, protocol: str | int = "tcp",
-                src_port: int | None = None) -> Explanation:
+    def explain(
+        self, src: str, dst: str, port: str | int, protocol: str | int = "tcp", src_port: int | None = None
+    ) -> Explanation:
         number = parse_protocol(protocol)
         dst_port, code = parse_port(number, port) if number in (1, 6, 17, 58) else (0, 0)
         if src_port is not None and not 0 <= src_port <= 65535:
@@ -59,16 +60,20 @@ class Analyzer:
             raise ResolveError(f"neither {src} nor {dst} is in the snapshot: at least one end must be")
         (family, src_address), (_, dst_address) = addresses(source, destination)
         client_ports = (src_port, src_port) if src_port is not None else EPHEMERAL
-        packet = Packet(family, src_address, dst_address, number,
-                        client_ports if number in (6, 17) else (0, 0), (dst_port, dst_port), code)
+        packet = Packet(
+            family,
+            src_address,
+            dst_address,
+            number,
+            client_ports if number in (6, 17) else (0, 0),
+            (dst_port, dst_port),
+            code,
+        )
         return self.explain_packet(source, packet)
 
     def explain_packet(self, source: Endpoint, packet: Packet) -> Explanation:
         walker = Walker(self.network, self.graph)
-        if source.interface is not None:
-            arrival = walker.send(source.interface, packet)
-        else:
-            arrival = walker.internet(packet)
+        arrival = walker.send(source.interface, packet) if source.interface else walker.internet(packet)
         if arrival is not None:
             self._return_leg(walker, source, packet, arrival)
         fixes = walker.fixes()
@@ -77,7 +82,9 @@ class Analyzer:
             src=format_address(packet.family, packet.src),
             dst=format_address(packet.family, packet.dst),
             protocol=protocol_name(packet.protocol),
-            src_port=packet.src_ports[0] if packet.protocol in (6, 17) and packet.src_ports[0] == packet.src_ports[1] else None,
+            src_port=packet.src_ports[0]
+            if packet.protocol in (6, 17) and packet.src_ports[0] == packet.src_ports[1]
+            else None,
             dst_port=packet.dst_ports[0] if packet.protocol in (1, 6, 17, 58) else None,
             icmp_code=packet.code if packet.protocol in (1, 58) else None,
         )
@@ -110,6 +117,10 @@ class Analyzer:
         # The client only accepts a response from the address it sent to (a NAT on the way back breaks that).
         if back[2].src != request.dst:
             table = walker._last_route[0].id if walker._last_route else None
-            walker.block("route-table", table, "ASYMMETRIC_ROUTE",
-                         f"the response reaches the client from {format_address(request.family, back[2].src)}, "
-                         f"not from {format_address(request.family, request.dst)} it connected to: it left by another route")
+            walker.block(
+                "route-table",
+                table,
+                "ASYMMETRIC_ROUTE",
+                f"the response reaches the client from {format_address(request.family, back[2].src)}, "
+                f"not from {format_address(request.family, request.dst)} it connected to: it left by another route",
+            )

@@ -17,16 +17,19 @@ def suggest_fix(network: Network, blocker: Blocker, ctx: dict[str, object]) -> s
     if blocker.reason == "NO_ROUTE_TO_DESTINATION" and "packet" in ctx:
         packet = ctx["packet"]
         assert isinstance(packet, Packet)
-        return (f"add a route for {packet.dst_text} to {blocker.id}: aws ec2 create-route --route-table-id {blocker.id} "
-                f"--destination-cidr-block {packet.dst_text}/{32 if packet.family == IPV4 else 128} --gateway-id <target>")
+        return (
+            f"add a route for {packet.dst_text} to {blocker.id}: aws ec2 create-route --route-table-id {blocker.id} "
+            f"--destination-cidr-block {packet.dst_text}/{32 if packet.family == IPV4 else 128} --gateway-id <target>"
+        )
     if blocker.reason == "BAD_STATE_ROUTE":
-        return (f"point the blackhole route {blocker.rule} somewhere that exists: aws ec2 replace-route "
-                f"--route-table-id {blocker.id} --destination-cidr-block {blocker.rule} --nat-gateway-id <live target>")
+        return (
+            f"point the blackhole route {blocker.rule} somewhere that exists: aws ec2 replace-route "
+            f"--route-table-id {blocker.id} --destination-cidr-block {blocker.rule} --nat-gateway-id <live target>"
+        )
     if blocker.reason == "IGW_PUBLIC_IP_ASSOCIATION_FOR_EGRESS":
         return "give the source a public or Elastic IP (aws ec2 associate-address), or route it through a NAT gateway"
     if blocker.reason == "ENI_SOURCE_DEST_CHECK_RESTRICTION":
-        return (f"aws ec2 modify-network-interface-attribute --network-interface-id {blocker.id} "
-                "--no-source-dest-check")
+        return f"aws ec2 modify-network-interface-attribute --network-interface-id {blocker.id} --no-source-dest-check"
     return None
 
 
@@ -77,5 +80,7 @@ def _nacl_fix(network: Network, blocker: Blocker, ctx: dict[str, object]) -> str
     else:
         match = "--protocol -1"
     where = f"ports {port_text(ports)} " if packet.protocol in (6, 17) else ""
-    return (f"allow {where}before rule {rule if rule < 32767 else '*'}: aws ec2 create-network-acl-entry "
-            f"--network-acl-id {acl.id} {side} --rule-number {number} {match} {cidr_flag} {cidr} --rule-action allow")
+    return (
+        f"allow {where}before rule {rule if rule < 32767 else '*'}: aws ec2 create-network-acl-entry "
+        f"--network-acl-id {acl.id} {side} --rule-number {number} {match} {cidr_flag} {cidr} --rule-action allow"
+    )

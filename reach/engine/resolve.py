@@ -32,7 +32,8 @@ def resolve(network: Network, text: str) -> Endpoint:
     holders = network.interfaces_at(family, value)
     if len(holders) > 1:
         raise ResolveError(
-            f"{text} is held by several interfaces (overlapping VPCs): {', '.join(i.label for i in holders)}; name one by its id"
+            f"{text} is held by several interfaces (overlapping VPCs): "
+            f"{', '.join(i.label for i in holders)}; name one by its id"
         )
     if holders:
         return Endpoint(text, holders[0], (family, value))
@@ -61,9 +62,11 @@ def _by_name(network: Network, text: str) -> Interface:
         return next(iter(found.values()))
     if found:
         raise ResolveError(f"'{text}' names several interfaces: {', '.join(sorted(found))}; use an id")
-    names = list(network.interfaces) + list(network.instances) + [
-        n for n in {i.name for i in network.interfaces.values()} | {i.name for i in network.instances.values()} if n
-    ]
+    names = (
+        list(network.interfaces)
+        + list(network.instances)
+        + [n for n in {i.name for i in network.interfaces.values()} | {i.name for i in network.instances.values()} if n]
+    )
     close = difflib.get_close_matches(text, names, n=5, cutoff=0.5)
     hint = f"; closest matches: {', '.join(close)}" if close else ""
     raise ResolveError(f"'{text}' is not an address, interface id, instance id or Name tag in the snapshot{hint}")
@@ -93,7 +96,8 @@ def addresses(src: Endpoint, dst: Endpoint) -> tuple[tuple[int, int], tuple[int,
         src_address = src.address
     if src_address[0] != dst_address[0]:
         raise ResolveError(
-            f"{src.text} ({format_address(*src_address)}) and {dst.text} ({format_address(*dst_address)}) are different IP families"
+            f"{src.text} ({format_address(*src_address)}) and {dst.text} ({format_address(*dst_address)}) "
+            "are different IP families"
         )
     return src_address, dst_address
 

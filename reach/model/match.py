@@ -47,7 +47,12 @@ class Probe:
 
     def take(self, rows: np.ndarray | slice) -> Probe:
         return Probe(
-            self.family[rows], self.peer_hi[rows], self.peer_lo[rows], self.protocol[rows], self.port[rows], self.code[rows]
+            self.family[rows],
+            self.peer_hi[rows],
+            self.peer_lo[rows],
+            self.protocol[rows],
+            self.port[rows],
+            self.code[rows],
         )
 
 

@@ -34,8 +34,14 @@ def render_explanation_text(explanation: Explanation, console: Console) -> None:
             leg = label
             table.add_row(Text(label, style="dim italic"), "", "", "", "", "")
         decision = Text(hop.decision, style="green" if hop.decision == "allow" else "bold red")
-        table.add_row("", f"{hop.kind} {hop.id or ''}".strip(), hop.direction or "", decision,
-                      "" if hop.rule is None else str(hop.rule), hop.detail)
+        table.add_row(
+            "",
+            f"{hop.kind} {hop.id or ''}".strip(),
+            hop.direction or "",
+            decision,
+            "" if hop.rule is None else str(hop.rule),
+            hop.detail,
+        )
     console.print(table)
     style = "bold green" if explanation.accepted else "bold red"
     console.print(Text.assemble(("Verdict  ", "bold"), (explanation.verdict, style), f"  ({explanation.reason})"))
@@ -52,10 +58,18 @@ def render_explanation_text(explanation: Explanation, console: Console) -> None:
         for column in ("interface", "direction", "record", "action"):
             records.add_column(column)
         for record in explanation.flow_logs:
-            ports = f"{record.srcport if record.srcport is not None else '*'} -> {record.dstport if record.dstport is not None else '*'}"
+            ports = f"{_port(record.srcport)} -> {_port(record.dstport)}"
             what = f"{record.srcaddr} -> {record.dstaddr} {ports}" + (" (response)" if record.return_path else "")
-            records.add_row(record.interface_id, record.direction, what,
-                            Text(record.action, style="green" if record.action == "ACCEPT" else "red"))
+            records.add_row(
+                record.interface_id,
+                record.direction,
+                what,
+                Text(record.action, style="green" if record.action == "ACCEPT" else "red"),
+            )
         console.print(records)
     for note in explanation.notes:
         console.print(Text(f"note: {note}", style="dim"))
+
+
+def _port(port: int | None) -> str:
+    return "*" if port is None else str(port)

@@ -14,19 +14,36 @@ LAMBDA_NACL = str(FIXTURES / "lambda-rds-nacl" / "snapshot")
 
 
 def test_lambda_cannot_reach_rds_because_the_db_subnets_nacl_denies_3306() -> None:
-    result = runner.invoke(app, ["explain", "10.0.1.100", "10.0.2.50", "3306", "--snapshot", LAMBDA_NACL, "--format", "json"])
+    result = runner.invoke(
+        app, ["explain", "10.0.1.100", "10.0.2.50", "3306", "--snapshot", LAMBDA_NACL, "--format", "json"]
+    )
     assert result.exit_code == 0, result.output
     body = json.loads(result.stdout)
     assert set(body) >= {"flow", "verdict", "reason", "blocked_by", "blockers", "hops", "flow_logs"}
-    assert body["flow"] == {"src": "10.0.1.100", "dst": "10.0.2.50", "protocol": "tcp", "src_port": None,
-                            "dst_port": 3306, "icmp_code": None}
+    assert body["flow"] == {
+        "src": "10.0.1.100",
+        "dst": "10.0.2.50",
+        "protocol": "tcp",
+        "src_port": None,
+        "dst_port": 3306,
+        "icmp_code": None,
+    }
     assert (body["verdict"], body["reason"]) == ("REJECT", "SUBNET_ACL_RESTRICTION")
     blocked = body["blocked_by"]
     assert {k: blocked[k] for k in ("kind", "id", "direction", "rule", "return_path", "groups")} == {
-        "kind": "network-acl", "id": "acl-0a888ff01d6002462", "direction": "ingress", "rule": 100,
-        "return_path": False, "groups": None}
-    assert body["flow_logs"][-1] == {**body["flow_logs"][-1], "interface_id": "eni-06eda9f3bd974dd1b",
-                                     "direction": "ingress", "action": "REJECT"}
+        "kind": "network-acl",
+        "id": "acl-0a888ff01d6002462",
+        "direction": "ingress",
+        "rule": 100,
+        "return_path": False,
+        "groups": None,
+    }
+    assert body["flow_logs"][-1] == {
+        **body["flow_logs"][-1],
+        "interface_id": "eni-06eda9f3bd974dd1b",
+        "direction": "ingress",
+        "action": "REJECT",
+    }
 
 
 def test_text_output_names_the_rule_and_the_fix() -> None:
@@ -37,8 +54,9 @@ def test_text_output_names_the_rule_and_the_fix() -> None:
 
 
 def test_snapshot_comes_from_the_environment(monkeypatch: object) -> None:
-    result = runner.invoke(app, ["explain", "10.0.1.100", "10.0.3.60", "5432", "--format", "json"],
-                           env={"REACH_SNAPSHOT": LAMBDA_NACL})
+    result = runner.invoke(
+        app, ["explain", "10.0.1.100", "10.0.3.60", "5432", "--format", "json"], env={"REACH_SNAPSHOT": LAMBDA_NACL}
+    )
     assert json.loads(result.stdout)["verdict"] == "ACCEPT"
 
 

@@ -22,11 +22,15 @@ def _v4(value: int) -> ipaddress.IPv4Address:
     return ipaddress.IPv4Address(value)
 
 
-cidrs_v4 = st.builds(lambda a, p: ipaddress.ip_network(f"{_v4(a)}/{p}", strict=False),
-                     st.integers(0, 2**32 - 1), st.integers(0, 32))
+cidrs_v4 = st.builds(
+    lambda a, p: ipaddress.ip_network(f"{_v4(a)}/{p}", strict=False), st.integers(0, 2**32 - 1), st.integers(0, 32)
+)
 # IPv6 networks around the 2^64 boundary inside one /32, so hi and lo halves both vary.
-cidrs_v6 = st.builds(lambda a, p: ipaddress.ip_network(f"{ipaddress.IPv6Address(_V6_BASE + a)}/{p}", strict=False),
-                     st.integers(2**64 - 2**20, 2**64 + 2**20), st.integers(96, 128))
+cidrs_v6 = st.builds(
+    lambda a, p: ipaddress.ip_network(f"{ipaddress.IPv6Address(_V6_BASE + a)}/{p}", strict=False),
+    st.integers(2**64 - 2**20, 2**64 + 2**20),
+    st.integers(96, 128),
+)
 protocols = st.sampled_from([-1, 6, 17, 1])
 
 
@@ -39,8 +43,16 @@ def rule_lines(draw: st.DrawFn) -> RuleLine:
     if protocol in (-1,):
         lo, hi = 0, 65535
     code_lo = draw(st.integers(0, 255))
-    return RuleLine(Cidr.parse(str(network)), protocol, lo, hi, code_lo, draw(st.integers(code_lo, 255)),
-                    draw(st.booleans()), RuleRef("network-acl", "acl-x", "ingress", len(str(network))))
+    return RuleLine(
+        Cidr.parse(str(network)),
+        protocol,
+        lo,
+        hi,
+        code_lo,
+        draw(st.integers(code_lo, 255)),
+        draw(st.booleans()),
+        RuleRef("network-acl", "acl-x", "ingress", len(str(network))),
+    )
 
 
 @st.composite
@@ -52,14 +64,19 @@ def packets(draw: st.DrawFn) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6Addr
     return address, draw(st.sampled_from([6, 17, 1])), draw(st.integers(0, 65535)), draw(st.integers(0, 255))
 
 
-def oracle_first_match(lines: list[RuleLine], address: ipaddress.IPv4Address | ipaddress.IPv6Address,
-                       protocol: int, port: int, code: int) -> int:
+def oracle_first_match(
+    lines: list[RuleLine], address: ipaddress.IPv4Address | ipaddress.IPv6Address, protocol: int, port: int, code: int
+) -> int:
     for index, line in enumerate(lines):
         assert line.peer is not None
         network = ipaddress.ip_network(str(line.peer))
-        if (network.version == address.version and address in network
-                and line.protocol in (-1, protocol)
-                and line.port_lo <= port <= line.port_hi and line.code_lo <= code <= line.code_hi):
+        if (
+            network.version == address.version
+            and address in network
+            and line.protocol in (-1, protocol)
+            and line.port_lo <= port <= line.port_hi
+            and line.code_lo <= code <= line.code_hi
+        ):
             return index
     return -1
 
@@ -75,7 +92,9 @@ def test_kernel_first_match_equals_the_oracle(lines: list[RuleLine], probes: lis
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(rule_lines(), max_size=8), packets(), st.integers(0, 65535), st.integers(0, 65535))
-def test_port_partition_agrees_with_first_match_at_every_port(lines: list[RuleLine], packet: tuple, a: int, b: int) -> None:  # type: ignore[type-arg]
+def test_port_partition_agrees_with_first_match_at_every_port(
+    lines: list[RuleLine], packet: tuple, a: int, b: int
+) -> None:  # type: ignore[type-arg]
     address, protocol, _, code = packet
     lo, hi = min(a, b), min(max(a, b), min(a, b) + 300)  # keep the port-by-port oracle cheap
     table = RuleTable.build(lines)

@@ -48,11 +48,17 @@ def test_db_sg_has_no_rule_for_mysql_so_app_is_rejected(two_tier: SnapshotBuilde
     result = load(two_tier, tmp_path).explain("app", "db", 3306)
     assert (result.verdict, result.reason) == ("REJECT", "ENI_SG_RULES_MISMATCH")
     assert result.blocked_by is not None
-    assert (result.blocked_by.kind, result.blocked_by.id, result.blocked_by.rule) == ("security-group", two_tier.meta["db_sg"], None)  # type: ignore[attr-defined]
+    assert (result.blocked_by.kind, result.blocked_by.id, result.blocked_by.rule) == (
+        "security-group",
+        two_tier.meta["db_sg"],
+        None,
+    )  # type: ignore[attr-defined]
     assert "authorize-security-group-ingress" in (result.fix or "")
 
 
-def test_response_passes_the_client_sg_although_it_allows_nothing_inbound(two_tier: SnapshotBuilder, tmp_path: Path) -> None:
+def test_response_passes_the_client_sg_although_it_allows_nothing_inbound(
+    two_tier: SnapshotBuilder, tmp_path: Path
+) -> None:
     # app-sg has no inbound rule at all: the response to app's own connection is tracked, so it passes.
     result = load(two_tier, tmp_path).explain("app", "db", 5432)
     back = [h for h in result.hops if h.return_path and h.kind == "security-group"]
@@ -81,8 +87,12 @@ def test_egress_rules_filter_the_request_and_an_empty_egress_list_allows_nothing
     vpc = b.vpc("10.0.0.0/16")
     subnet = b.subnet(vpc, "10.0.1.0/24")
     locked = b.security_group(vpc, "no-egress", [], egress=[])
-    only_dns = b.security_group(vpc, "dns-only", [], egress=[{"IpProtocol": "udp", "FromPort": 53, "ToPort": 53,
-                                                               "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}])
+    only_dns = b.security_group(
+        vpc,
+        "dns-only",
+        [],
+        egress=[{"IpProtocol": "udp", "FromPort": 53, "ToPort": 53, "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}],
+    )
     server = b.security_group(vpc, "server", [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}])
     b.interface(subnet, "10.0.1.5", [locked], name="locked")
     b.interface(subnet, "10.0.1.6", [only_dns], name="resolver-client")
@@ -97,8 +107,9 @@ def test_icmp_type_and_code_are_matched(tmp_path: Path) -> None:
     b = SnapshotBuilder()
     vpc = b.vpc("10.0.0.0/16")
     subnet = b.subnet(vpc, "10.0.1.0/24")
-    echo_only = b.security_group(vpc, "echo", [{"IpProtocol": "icmp", "FromPort": 8, "ToPort": 0,
-                                                 "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    echo_only = b.security_group(
+        vpc, "echo", [{"IpProtocol": "icmp", "FromPort": 8, "ToPort": 0, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
+    )
     b.interface(subnet, "10.0.1.5", [echo_only], name="pingable")
     b.interface(subnet, "10.0.1.6", [echo_only], name="pinger")
     snap = load(b, tmp_path)
@@ -112,10 +123,14 @@ def test_ipv6_cidrs_and_icmpv6_are_matched_separately_from_ipv4(tmp_path: Path) 
     vpc = b.vpc("10.0.0.0/16", ipv6="2600:1f18:1::/56")
     subnet = b.subnet(vpc, "10.0.1.0/24", ipv6="2600:1f18:1:1::/64")
     v4_only = b.security_group(vpc, "v4", [tcp(443, "10.0.0.0/16")])
-    v6 = b.security_group(vpc, "v6", [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
-                                       "Ipv6Ranges": [{"CidrIpv6": "2600:1f18:1::/56"}]},
-                                      {"IpProtocol": "icmpv6", "FromPort": 128, "ToPort": -1,
-                                       "Ipv6Ranges": [{"CidrIpv6": "::/0"}]}])
+    v6 = b.security_group(
+        vpc,
+        "v6",
+        [
+            {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "Ipv6Ranges": [{"CidrIpv6": "2600:1f18:1::/56"}]},
+            {"IpProtocol": "icmpv6", "FromPort": 128, "ToPort": -1, "Ipv6Ranges": [{"CidrIpv6": "::/0"}]},
+        ],
+    )
     b.interface(subnet, "10.0.1.5", [v4_only], ipv6=["2600:1f18:1:1::5"], name="v4-server")
     b.interface(subnet, "10.0.1.6", [v6], ipv6=["2600:1f18:1:1::6"], name="v6-server")
     b.interface(subnet, "10.0.1.7", [v4_only], ipv6=["2600:1f18:1:1::7"], name="client")
@@ -130,8 +145,11 @@ def test_prefix_list_in_a_sg_rule_admits_its_cidrs_only(tmp_path: Path) -> None:
     vpc = b.vpc("10.0.0.0/16")
     subnet = b.subnet(vpc, "10.0.1.0/24")
     pl = b.prefix_list("office", ["10.0.1.0/28"])
-    sg = b.security_group(vpc, "office-only", [{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
-                                                "PrefixListIds": [{"PrefixListId": pl}]}])
+    sg = b.security_group(
+        vpc,
+        "office-only",
+        [{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "PrefixListIds": [{"PrefixListId": pl}]}],
+    )
     b.interface(subnet, "10.0.1.100", [sg], name="bastion")
     b.interface(subnet, "10.0.1.5", [sg], name="office")
     b.interface(subnet, "10.0.1.50", [sg], name="elsewhere")
@@ -157,7 +175,9 @@ def test_protocol_minus_one_and_protocol_numbers(tmp_path: Path) -> None:
 # --- network ACLs ----------------------------------------------------------------------------------
 
 
-def _nacl_between(entries_in: list[dict[str, object]], entries_out: list[dict[str, object]], tmp_path: Path) -> Snapshot:
+def _nacl_between(
+    entries_in: list[dict[str, object]], entries_out: list[dict[str, object]], tmp_path: Path
+) -> Snapshot:
     b = SnapshotBuilder()
     vpc = b.vpc("10.0.0.0/16")
     app = b.subnet(vpc, "10.0.1.0/24")
@@ -175,8 +195,10 @@ RETURN_OK = [acl_entry(100, "allow", True, "10.0.1.0/24", "6", (1024, 65535))]
 
 def test_nacl_rules_are_evaluated_by_rule_number_never_by_file_order(tmp_path: Path) -> None:
     # The file lists the allow (110) before the deny (100); AWS evaluates 100 first.
-    entries = [acl_entry(110, "allow", False, "10.0.1.0/24", "6", (3306, 3306)),
-               acl_entry(100, "deny", False, "10.0.0.0/16", "6", (3306, 3306))]
+    entries = [
+        acl_entry(110, "allow", False, "10.0.1.0/24", "6", (3306, 3306)),
+        acl_entry(100, "deny", False, "10.0.0.0/16", "6", (3306, 3306)),
+    ]
     result = _nacl_between(entries, RETURN_OK, tmp_path).explain("app", "db", 3306)
     assert (result.verdict, result.reason) == ("REJECT", "SUBNET_ACL_RESTRICTION")
     assert result.blocked_by is not None and (result.blocked_by.direction, result.blocked_by.rule) == ("ingress", 100)
@@ -184,8 +206,10 @@ def test_nacl_rules_are_evaluated_by_rule_number_never_by_file_order(tmp_path: P
 
 
 def test_first_matching_nacl_rule_wins_and_the_default_rule_denies(tmp_path: Path) -> None:
-    entries = [acl_entry(100, "allow", False, "10.0.1.0/24", "6", (3306, 3306)),
-               acl_entry(200, "deny", False, "10.0.1.0/24", "6", (3306, 3306))]
+    entries = [
+        acl_entry(100, "allow", False, "10.0.1.0/24", "6", (3306, 3306)),
+        acl_entry(200, "deny", False, "10.0.1.0/24", "6", (3306, 3306)),
+    ]
     snap = _nacl_between(entries, RETURN_OK, tmp_path)
     assert snap.explain("app", "db", 3306).verdict == "ACCEPT"
     denied = snap.explain("app", "db", 5432)
@@ -198,7 +222,11 @@ def test_nacl_is_stateless_so_the_response_needs_the_clients_port_allowed_outbou
     result = snap.explain("app", "db", 3306)
     assert result.verdict == "REJECT"
     assert result.blocked_by is not None
-    assert (result.blocked_by.direction, result.blocked_by.return_path, result.blocked_by.rule) == ("egress", True, 32767)
+    assert (result.blocked_by.direction, result.blocked_by.return_path, result.blocked_by.rule) == (
+        "egress",
+        True,
+        32767,
+    )
     # The request itself was accepted at the db interface; the response is what flow logs show as REJECT.
     db = next(i.id for i in snap.network.interfaces.values() if i.name == "db")
     db_records = {(r.direction, r.action) for r in result.flow_logs if r.interface_id == db}
@@ -207,8 +235,10 @@ def test_nacl_is_stateless_so_the_response_needs_the_clients_port_allowed_outbou
 
 def test_a_partly_blocked_ephemeral_range_is_reported_as_such(tmp_path: Path) -> None:
     inbound = [acl_entry(100, "allow", False, "10.0.1.0/24", "6", (3306, 3306))]
-    linux_only = [acl_entry(100, "allow", True, "10.0.1.0/24", "6", (1024, 32767)),
-                  acl_entry(110, "allow", True, "10.0.1.0/24", "6", (61000, 65535))]
+    linux_only = [
+        acl_entry(100, "allow", True, "10.0.1.0/24", "6", (1024, 32767)),
+        acl_entry(110, "allow", True, "10.0.1.0/24", "6", (61000, 65535)),
+    ]
     snap = _nacl_between(inbound, linux_only, tmp_path)
     result = snap.explain("app", "db", 3306)
     assert result.verdict == "REJECT"
@@ -238,9 +268,14 @@ def public_private() -> SnapshotBuilder:
     igw = b.internet_gateway(vpc)
     nat = b.nat_gateway(public, "10.0.0.10", "3.3.3.3")
     b.route_table(vpc, [public], [{"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": igw, "State": "active"}])
-    b.route_table(vpc, [private], [{"DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": nat, "State": "active"},
-                                   {"DestinationCidrBlock": "8.8.8.0/24", "NatGatewayId": "nat-0deleted00000000",
-                                    "State": "blackhole"}])
+    b.route_table(
+        vpc,
+        [private],
+        [
+            {"DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": nat, "State": "active"},
+            {"DestinationCidrBlock": "8.8.8.0/24", "NatGatewayId": "nat-0deleted00000000", "State": "blackhole"},
+        ],
+    )
     web = b.security_group(vpc, "web", [tcp(443), tcp(22, "10.0.0.0/16")])
     b.interface(public, "10.0.0.5", [web], public_ip="54.1.1.1", name="web")
     b.interface(public, "10.0.0.6", [web], name="web-no-public-ip")
@@ -271,7 +306,9 @@ def test_egress_through_the_igw_needs_a_public_address(public_private: SnapshotB
     assert (result.verdict, result.reason) == ("REJECT", "IGW_PUBLIC_IP_ASSOCIATION_FOR_EGRESS")
 
 
-def test_private_subnet_reaches_the_internet_through_the_nat_gateway(public_private: SnapshotBuilder, tmp_path: Path) -> None:
+def test_private_subnet_reaches_the_internet_through_the_nat_gateway(
+    public_private: SnapshotBuilder, tmp_path: Path
+) -> None:
     result = load(public_private, tmp_path).explain("worker", "1.1.1.1", 443)
     assert result.verdict == "ACCEPT"
     kinds = [h.kind for h in result.hops if not h.return_path]
@@ -279,7 +316,9 @@ def test_private_subnet_reaches_the_internet_through_the_nat_gateway(public_priv
     assert any("translates 10.0.1.5 to its address 10.0.0.10" in h.detail for h in result.hops)
 
 
-def test_a_public_ip_in_a_private_subnet_does_not_make_it_reachable(public_private: SnapshotBuilder, tmp_path: Path) -> None:
+def test_a_public_ip_in_a_private_subnet_does_not_make_it_reachable(
+    public_private: SnapshotBuilder, tmp_path: Path
+) -> None:
     # worker has 54.2.2.2 but its subnet routes 0.0.0.0/0 to the NAT: the response leaves by the wrong door.
     result = load(public_private, tmp_path).explain("203.0.113.9", "worker", 443)
     assert (result.verdict, result.reason) == ("REJECT", "ASYMMETRIC_ROUTE")
@@ -297,7 +336,9 @@ def test_a_subnet_on_the_main_table_has_only_the_local_route(public_private: Sna
     assert snap.explain("isolated", "web", 22).verdict == "ACCEPT"
 
 
-def test_an_address_in_the_vpc_cidr_that_no_subnet_holds_is_dropped(public_private: SnapshotBuilder, tmp_path: Path) -> None:
+def test_an_address_in_the_vpc_cidr_that_no_subnet_holds_is_dropped(
+    public_private: SnapshotBuilder, tmp_path: Path
+) -> None:
     result = load(public_private, tmp_path).explain("web", "10.0.99.1", 22)
     assert (result.verdict, result.reason) == ("REJECT", "VPC_ADDRESS_NOT_IN_SUBNET")
 
@@ -318,7 +359,11 @@ def test_nat_gateway_subnet_nacl_applies_on_both_legs(tmp_path: Path) -> None:
     result = load(b, tmp_path).explain("task", "52.46.145.1", 443)
     assert result.verdict == "REJECT"
     assert result.blocked_by is not None
-    assert (result.blocked_by.id, result.blocked_by.direction, result.blocked_by.return_path) == (nat_acl, "ingress", True)
+    assert (result.blocked_by.id, result.blocked_by.direction, result.blocked_by.return_path) == (
+        nat_acl,
+        "ingress",
+        True,
+    )
 
 
 def test_egress_only_internet_gateway_lets_ipv6_out_but_nothing_in(tmp_path: Path) -> None:
@@ -326,7 +371,9 @@ def test_egress_only_internet_gateway_lets_ipv6_out_but_nothing_in(tmp_path: Pat
     vpc = b.vpc("10.0.0.0/16", ipv6="2600:1f18:1::/56")
     subnet = b.subnet(vpc, "10.0.1.0/24", ipv6="2600:1f18:1:1::/64")
     eigw = b.egress_only_gateway(vpc)
-    b.route_table(vpc, [subnet], [{"DestinationIpv6CidrBlock": "::/0", "EgressOnlyInternetGatewayId": eigw, "State": "active"}])
+    b.route_table(
+        vpc, [subnet], [{"DestinationIpv6CidrBlock": "::/0", "EgressOnlyInternetGatewayId": eigw, "State": "active"}]
+    )
     sg = b.security_group(vpc, "any", [{"IpProtocol": "-1", "Ipv6Ranges": [{"CidrIpv6": "::/0"}]}])
     b.interface(subnet, "10.0.1.5", [sg], ipv6=["2600:1f18:1:1::5"], name="v6")
     snap = load(b, tmp_path)
@@ -342,8 +389,12 @@ def test_peering_needs_routes_on_both_sides_and_carries_only_the_peer_cidr(tmp_p
     r_subnet = b.subnet(right, "10.2.1.0/24")
     r_other = b.subnet(right, "10.2.2.0/24")
     pcx = b.peering(left, right)
-    b.route_table(left, [l_subnet], [{"DestinationCidrBlock": "10.0.0.0/8", "VpcPeeringConnectionId": pcx, "State": "active"}])
-    b.route_table(right, [r_subnet], [{"DestinationCidrBlock": "10.1.0.0/16", "VpcPeeringConnectionId": pcx, "State": "active"}])
+    b.route_table(
+        left, [l_subnet], [{"DestinationCidrBlock": "10.0.0.0/8", "VpcPeeringConnectionId": pcx, "State": "active"}]
+    )
+    b.route_table(
+        right, [r_subnet], [{"DestinationCidrBlock": "10.1.0.0/16", "VpcPeeringConnectionId": pcx, "State": "active"}]
+    )
     sg_l = b.security_group(left, "l", [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}])
     sg_r = b.security_group(right, "r", [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}])
     b.interface(l_subnet, "10.1.1.5", [sg_l], name="left")
@@ -366,7 +417,9 @@ def test_an_appliance_forwards_only_with_source_dest_check_off(tmp_path: Path) -
     sg = b.security_group(vpc, "any", [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
     nat_instance = b.interface(public, "10.0.0.50", [sg], public_ip="54.9.9.9", name="nat-instance")
     b.route_table(vpc, [public], [{"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": igw, "State": "active"}])
-    b.route_table(vpc, [private], [{"DestinationCidrBlock": "0.0.0.0/0", "NetworkInterfaceId": nat_instance, "State": "active"}])
+    b.route_table(
+        vpc, [private], [{"DestinationCidrBlock": "0.0.0.0/0", "NetworkInterfaceId": nat_instance, "State": "active"}]
+    )
     b.interface(private, "10.0.1.5", [sg], name="app")
     result = load(b, tmp_path).explain("app", "1.1.1.1", 443)
     assert (result.verdict, result.reason) == ("REJECT", "ENI_SOURCE_DEST_CHECK_RESTRICTION")

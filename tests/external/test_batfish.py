@@ -29,7 +29,7 @@ SCENARIOS = (
 # Cases whose flow starts somewhere reach does not start flows: Batfish injects packets at its synthetic
 # router nodes (a VPC router, a subnet router, a VPN gateway), bypassing the interface they would come from.
 NOT_EXPRESSIBLE = {
-    "subnet-3": "Batfish injects 0.0.0.0 at its synthetic VPC router; reach flows start at an interface or the internet",
+    "subnet-3": "Batfish injects 0.0.0.0 at its VPC router node; reach flows start at an interface or the internet",
     "pubsub-6": "Batfish injects a spoofed source at the subnet router; an instance interface would drop it first",
     "pubpriv-11": "flow starts at the VPN gateway (on-premises side), which the topology work models",
     "pubpriv-12": "flow starts at the VPN gateway (on-premises side), which the topology work models",
@@ -104,4 +104,3 @@ def test_reach_agrees_with_batfish(case: dict[str, Any]) -> None:
             named = {result.blocked_by.id, *(result.blocked_by.groups or [])}
             assert responsible["id"] in named
             assert result.blocked_by.direction in (responsible.get("direction"), None, "ingress")
-

@@ -23,14 +23,20 @@ def write(folder: Path, name: str, content: object) -> Path:
 
 def test_files_are_recognised_by_top_level_key_not_by_name(tmp_path: Path) -> None:
     write(tmp_path, "whatever.json", {"Vpcs": [{"VpcId": "vpc-1", "CidrBlock": "10.0.0.0/16"}]})
-    write(tmp_path / "deep" / "er", "x.json", {"Subnets": [{"SubnetId": "subnet-1", "VpcId": "vpc-1", "CidrBlock": "10.0.1.0/24"}]})
+    write(
+        tmp_path / "deep" / "er",
+        "x.json",
+        {"Subnets": [{"SubnetId": "subnet-1", "VpcId": "vpc-1", "CidrBlock": "10.0.1.0/24"}]},
+    )
     snapshot = load_snapshot(tmp_path)
     assert [v.vpc_id for v in snapshot.vpcs] == ["vpc-1"]
     assert [s.subnet_id for s in snapshot.subnets] == ["subnet-1"]
 
 
 def test_account_and_region_come_from_the_folder_layout(tmp_path: Path) -> None:
-    write(tmp_path / "111122223333" / "eu-west-1", "vpcs.json", {"Vpcs": [{"VpcId": "vpc-a", "CidrBlock": "10.0.0.0/16"}]})
+    write(
+        tmp_path / "111122223333" / "eu-west-1", "vpcs.json", {"Vpcs": [{"VpcId": "vpc-a", "CidrBlock": "10.0.0.0/16"}]}
+    )
     write(tmp_path / "aws_configs" / "accounts" / "222" / "us-west-2", "v.json", {"Vpcs": [{"VpcId": "vpc-b"}]})
     snapshot = load_snapshot(tmp_path)
     assert (snapshot.origins["vpc-a"].account, snapshot.origins["vpc-a"].region) == ("111122223333", "eu-west-1")
@@ -51,8 +57,19 @@ def test_not_json_names_the_file_and_position(tmp_path: Path) -> None:
 
 
 def test_a_resource_missing_a_required_field_names_file_resource_and_field(tmp_path: Path) -> None:
-    bad = write(tmp_path, "acls.json", {"NetworkAcls": [{"NetworkAclId": "acl-0db", "VpcId": "vpc-1",
-                                                          "Entries": [{"RuleNumber": 100, "Protocol": "6", "Egress": False}]}]})
+    bad = write(
+        tmp_path,
+        "acls.json",
+        {
+            "NetworkAcls": [
+                {
+                    "NetworkAclId": "acl-0db",
+                    "VpcId": "vpc-1",
+                    "Entries": [{"RuleNumber": 100, "Protocol": "6", "Egress": False}],
+                }
+            ]
+        },
+    )
     with pytest.raises(SnapshotError) as error:
         load_snapshot(tmp_path)
     message = str(error.value)
@@ -92,8 +109,12 @@ def test_recorded_boto3_responses_load_or_fail_naming_file_resource_and_field() 
         assert snapshot.files == 1
     assert loaded > 300
     for message in refused:
-        assert ("field '" in message and ".json: " in message) or "every describe-* list in it is empty" in message \
-            or "holds an AWS error response" in message or "without the 'PrefixListId'" in message, message
+        assert (
+            ("field '" in message and ".json: " in message)
+            or "every describe-* list in it is empty" in message
+            or "holds an AWS error response" in message
+            or "without the 'PrefixListId'" in message
+        ), message
 
 
 def test_cloudmapper_layout_without_route_tables_or_nacls_loads_and_says_what_it_assumes() -> None:
