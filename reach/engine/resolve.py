@@ -17,10 +17,11 @@ class Endpoint:
     text: str
     interface: Interface | None
     address: tuple[int, int] | None  # the address the user wrote, if they wrote one
+    in_vpc: bool = False  # an address no interface holds, inside a VPC of the snapshot
 
     @property
     def external(self) -> bool:
-        return self.interface is None
+        return self.interface is None and not self.in_vpc
 
 
 def resolve(network: Network, text: str) -> Endpoint:
@@ -40,7 +41,7 @@ def resolve(network: Network, text: str) -> Endpoint:
     owner = network.public_owner(value) if family == IPV4 else None
     if owner is not None:
         return Endpoint(text, owner[0], (family, value))
-    return Endpoint(text, None, (family, value))
+    return Endpoint(text, None, (family, value), in_vpc=bool(network.vpcs_holding(family, value)))
 
 
 def _by_name(network: Network, text: str) -> Interface:
@@ -52,6 +53,11 @@ def _by_name(network: Network, text: str) -> Interface:
     gateway = network.gateways.get(text)
     if gateway is not None and gateway.interface_id in network.interfaces:
         return network.interfaces[gateway.interface_id]
+    balancer = network.balancing.find(text) if network.balancing else None
+    if balancer is not None:  # a load balancer's DNS name, name or ARN: its first node (one per zone)
+        if not balancer.interfaces:
+            raise ResolveError(f"load balancer '{text}' has no network interface in the snapshot")
+        return network.interfaces[balancer.interfaces[0]]
     # A Name tag may sit on an interface, on its instance, or both: they name one endpoint if they agree.
     found = {i.id: i for i in network.interfaces.values() if i.name == text}
     for instance in network.instances.values():

@@ -15,7 +15,17 @@ import networkx as nx
 from reach.engine.explanation import Blocker, FlowLogRecord, Hop
 from reach.engine.fixes import suggest_fix
 from reach.engine.graph import INTERNET
+from reach.engine.load_balancer import at_load_balancer
 from reach.engine.packet import NAT_PORTS, Packet, port_text
+from reach.engine.transit import (
+    enter_from_outside,
+    interface_endpoint_note,
+    reenter_transit,
+    to_gateway_endpoint,
+    to_transit_gateway,
+    unknown_reference_detail,
+    unresolved_rules,
+)
 from reach.model.addr import IPV4, format_address, is_rfc1918, is_rfc6598
 from reach.model.match import first_match, port_partition
 from reach.model.network import Gateway, Interface, Network, Route, RouteTable, Subnet
@@ -51,6 +61,8 @@ class Walker:
     _records: list[_Record] = field(default_factory=list)
     _nat_sessions: dict[str, tuple[int, tuple[int, int]]] = field(default_factory=dict)
     _last_route: tuple[RouteTable, Route] | None = None
+    tgw_zones: dict[str, str] = field(default_factory=dict)  # transit attachment -> AZ the request used
+    tgw_hops: int = 0  # transit gateway traversals so far (loop guard)
 
     # --- bookkeeping ---------------------------------------------------------------------------
 
@@ -130,8 +142,10 @@ class Walker:
             return
         names = ", ".join(self._group_label(g) for g in groups) or "no security group"
         side, to_from = ("inbound", "from") if direction == "ingress" else ("outbound", "to")
-        self.block("security-group", label, "ENI_SG_RULES_MISMATCH",
-                   f"no rule of {names} on {interface.label} allows {side} {what} {to_from} {format_address(packet.family, peer)}",
+        unknown = unresolved_rules(self, table, packet)  # rules naming a group the snapshot lacks
+        detail = f"no rule of {names} on {interface.label} allows {side} {what} {to_from} "
+        detail += format_address(packet.family, peer) + (unknown_reference_detail(unknown, packet, peer) if unknown else "")
+        self.block("security-group", label, "UNKNOWN_PEERED_SGS" if unknown else "ENI_SG_RULES_MISMATCH", detail,
                    direction=direction, groups=groups, record=record,
                    fix_context={"interface": interface.id, "packet": packet, "peer": peer})
 
@@ -233,13 +247,15 @@ class Walker:
             return self.peering(target, subnet.vpc_id, packet)
         if kind == "network-interface":
             return self.to_appliance(target, subnet, packet)
-        if kind in ("vpn-gateway", "vpc-endpoint"):
-            what = "a VPN gateway" if kind == "vpn-gateway" else f"gateway endpoint {target}"
-            extra = "; endpoint policies are not evaluated" if kind == "vpc-endpoint" else ""
-            self.hop(kind, target, f"leaves the snapshot through {what}{extra}", direction="egress")
+        if kind == "transit-gateway":
+            return to_transit_gateway(self, target, table, route, subnet, packet)
+        if kind == "vpc-endpoint":
+            outside = not self.network.vpc_holds(subnet.vpc_id, packet.family, packet.src)
+            return to_gateway_endpoint(self, target, gateway, subnet, packet, from_outside=outside)
+        if kind == "vpn-gateway":
+            self.hop(kind, target, "leaves the snapshot through a VPN gateway", direction="egress")
             return ("exit", target, packet)
-        self.block(kind if kind in ("transit-gateway",) else "route-table", target if kind == "transit-gateway" else table.id,
-                   "UNSUPPORTED_COMPONENT",
+        self.block("route-table", table.id, "UNSUPPORTED_COMPONENT",
                    f"{table.id} routes {route.destination} to {target} ({kind}), which reach does not model yet",
                    rule=route.destination)
         return None
@@ -280,6 +296,11 @@ class Walker:
         if not receiver.holds(packet.family, packet.dst):
             self.hop("network-interface", receiver.id, f"{receiver.label} forwards (source/destination check off)", direction="ingress")
             return self.send(receiver, packet)
+        balancer = self.network.balancing.of_interface(receiver.id)
+        if balancer is not None:
+            return at_load_balancer(self, balancer, receiver, packet)
+        if receiver.kind == "vpc_endpoint" and not self.return_path:
+            self.notes.append(interface_endpoint_note(receiver.label, receiver.description))
         self.hop("network-interface", receiver.id, f"delivered to {receiver.label}", direction="ingress")
         return ("interface", receiver.id, packet)
 
@@ -345,6 +366,10 @@ class Walker:
 
     def internet(self, packet: Packet) -> Arrival | None:
         """The packet is on the internet: it reaches a host out there, or comes back into a VPC."""
+        if not self.return_path and not self.hops:  # a flow that starts outside: maybe behind a VPN
+            entered = enter_from_outside(self, packet)
+            if entered is not False:
+                return entered
         self.path.append(INTERNET)
         if packet.family == IPV4:
             for gateway in self.network.gateways.values():
@@ -482,6 +507,9 @@ class Walker:
 
     def reenter(self, gateway_id: str, packet: Packet) -> Arrival | None:
         """A response coming back in through the gateway its request left by (VPN, endpoint, peering)."""
+        back = reenter_transit(self, gateway_id, packet)
+        if back is not False:
+            return back
         self.hop(self.graph.nodes[gateway_id].get("kind", "gateway") if gateway_id in self.graph else "gateway", gateway_id,
                  f"the response comes back in through {gateway_id}", direction="ingress")
         for vpc in self.network.vpcs.values():

@@ -8,8 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from reach.model.addr import IPV4, Cidr
+from reach.model.load_balancer import LoadBalancing
 from reach.model.prefixes import PrefixMap
 from reach.model.rules import RuleRef, RuleTable
+from reach.model.transit import TransitNetwork
 
 
 @dataclass(frozen=True)
@@ -197,6 +199,10 @@ class Network:
     flow_logs: list[FlowLogConfig]
     warnings: list[str]
     ignored: dict[str, str]
+    transit: TransitNetwork = field(default_factory=TransitNetwork)  # transit gateways
+    balancing: LoadBalancing = field(default_factory=LoadBalancing)  # ELBv2 load balancers
+    # compiled lines standing for a reference the snapshot cannot resolve -> the missing piece (sg-, pl-)
+    unresolved: dict[RuleRef, str] = field(default_factory=dict)
     # interface-set security group tables, compiled on first use and shared by every interface with that set
     _sg_tables: dict[tuple[tuple[str, ...], str], RuleTable] = field(default_factory=dict, repr=False)
     _private: dict[tuple[int, int], list[str]] = field(default_factory=dict, repr=False)

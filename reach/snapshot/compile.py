@@ -8,6 +8,7 @@ list the snapshot lacks) becomes a never-matching line plus a warning — never 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from reach.errors import SnapshotError
 from reach.model.addr import IPV4, IPV6, Cidr, parse_address
@@ -37,10 +38,12 @@ from reach.model.rules import (
     protocol_number,
 )
 from reach.snapshot.base import name_tag
+from reach.snapshot.load_balancer import compile_load_balancers
 from reach.snapshot.loader import Snapshot
 from reach.snapshot.network_acl import NetworkAclEntry
 from reach.snapshot.route_table import Route as AwsRoute
 from reach.snapshot.security_group import IpPermission, SecurityGroupRule
+from reach.snapshot.transit_gateway import compile_transit_gateways
 
 
 def compile_snapshot(snapshot: Snapshot) -> Network:
@@ -55,6 +58,9 @@ def compile_snapshot(snapshot: Snapshot) -> Network:
     security_groups = compile_security_groups(snapshot, interfaces, prefix_lists, warnings)
     gateways = compile_gateways(snapshot)
     peerings = compile_peerings(snapshot)
+    interfaces = bind_interface_endpoints(snapshot, interfaces)
+    transit = compile_transit_gateways(snapshot, vpcs, subnets, prefix_lists, warnings)
+    balancing = compile_load_balancers(snapshot, interfaces, instances, subnets, warnings)
     return Network(
         vpcs=vpcs,
         subnets=subnets,
@@ -68,6 +74,9 @@ def compile_snapshot(snapshot: Snapshot) -> Network:
         flow_logs=compile_flow_logs(snapshot),
         warnings=warnings,
         ignored=dict(snapshot.ignored),
+        transit=transit,
+        balancing=balancing,
+        unresolved=find_unresolved(snapshot, security_groups, prefix_lists),
     )
 
 
@@ -566,3 +575,44 @@ def compile_flow_logs(snapshot: Snapshot) -> list[FlowLogConfig]:
         )
         for f in snapshot.flow_logs
     ]
+
+def bind_interface_endpoints(snapshot: Snapshot, interfaces: dict[str, Interface]) -> dict[str, Interface]:
+    """Interface endpoints are requester-managed interfaces filtered by the endpoint's security groups; where
+    describe-network-interfaces shows none, take them from describe-vpc-endpoints."""
+    bound = dict(interfaces)
+    for endpoint in snapshot.vpc_endpoints:
+        if endpoint.vpc_endpoint_type.lower() != "interface" or not endpoint.groups:
+            continue
+        for eni in endpoint.network_interface_ids:
+            interface = bound.get(eni)
+            if interface is not None and not interface.groups:
+                bound[eni] = replace(interface, groups=tuple(g.group_id for g in endpoint.groups))
+    return bound
+
+
+def find_unresolved(
+    snapshot: Snapshot, security_groups: dict[str, SecurityGroup], prefix_lists: dict[str, list[Cidr]]
+) -> dict[RuleRef, str]:
+    """Compiled rule lines that stand for a group or prefix list the snapshot lacks -> that missing id, so
+    an explanation can say which piece was missing and what was assumed (it matches nothing)."""
+    missing: dict[str, set[str]] = {}
+    for group in snapshot.security_groups:
+        for permission in group.ip_permissions + group.ip_permissions_egress:
+            for pair in permission.user_id_group_pairs:
+                if pair.group_id and pair.group_id not in security_groups:
+                    missing.setdefault(group.group_id, set()).add(pair.group_id)
+            for pl in permission.prefix_list_ids:
+                if pl.prefix_list_id not in prefix_lists:
+                    missing.setdefault(group.group_id, set()).add(pl.prefix_list_id)
+    found: dict[RuleRef, str] = {}
+    for group_id, absent in missing.items():
+        compiled = security_groups.get(group_id)
+        if compiled is None:
+            continue
+        for table in (compiled.ingress, compiled.egress):
+            for line in table.lines:
+                if line.peer is None:
+                    for piece in sorted(absent):
+                        if f"members of {piece}" in line.ref.detail or f"prefix list {piece}" in line.ref.detail:
+                            found[line.ref] = piece
+    return found

@@ -1,4 +1,4 @@
-"""VPC endpoints, transit gateways and flow-log configurations."""
+"""VPC endpoints and flow-log configurations (transit gateways: `reach.snapshot.transit_gateway`)."""
 
 from __future__ import annotations
 
@@ -17,35 +17,6 @@ class VpcEndpoint(AwsModel):
     groups: list[GroupIdentifier] = []
     network_interface_ids: list[str] = []
     tags: list[Tag] = []
-
-
-class TransitGateway(AwsModel):
-    transit_gateway_id: str
-    state: str | None = None
-    owner_id: str | None = None
-    tags: list[Tag] = []
-
-
-class TransitGatewayAttachment(AwsModel):
-    transit_gateway_attachment_id: str
-    transit_gateway_id: str | None = None
-    resource_type: str | None = None
-    resource_id: str | None = None
-    state: str | None = None
-
-
-class TransitGatewayVpcAttachment(AwsModel):
-    transit_gateway_attachment_id: str
-    transit_gateway_id: str | None = None
-    vpc_id: str | None = None
-    subnet_ids: list[str] = []
-    state: str | None = None
-
-
-class TransitGatewayRouteTable(AwsModel):
-    transit_gateway_route_table_id: str
-    transit_gateway_id: str | None = None
-    state: str | None = None
 
 
 class FlowLog(AwsModel):

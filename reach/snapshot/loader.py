@@ -18,14 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from reach.errors import SnapshotError
 from reach.snapshot.base import AwsModel
-from reach.snapshot.endpoints import (
-    FlowLog,
-    TransitGateway,
-    TransitGatewayAttachment,
-    TransitGatewayRouteTable,
-    TransitGatewayVpcAttachment,
-    VpcEndpoint,
-)
+from reach.snapshot.endpoints import FlowLog, VpcEndpoint
 from reach.snapshot.gateways import (
     Address,
     EgressOnlyInternetGateway,
@@ -34,12 +27,31 @@ from reach.snapshot.gateways import (
     VpcPeeringConnection,
 )
 from reach.snapshot.instance import Reservation
+from reach.snapshot.load_balancer import (
+    Listener,
+    LoadBalancer,
+    LoadBalancerAttributes,
+    LoadBalancerListeners,
+    TargetGroup,
+    TargetGroupAttributes,
+    TargetHealth,
+)
 from reach.snapshot.network_acl import NetworkAcl
 from reach.snapshot.network_interface import NetworkInterface
 from reach.snapshot.prefix_list import ManagedPrefixList, PrefixList, PrefixListEntries
 from reach.snapshot.route_table import RouteTable
 from reach.snapshot.security_group import SecurityGroup, SecurityGroupRule
 from reach.snapshot.subnet import Subnet
+from reach.snapshot.transit_gateway import (
+    TransitGateway,
+    TransitGatewayAttachment,
+    TransitGatewayPeeringAttachment,
+    TransitGatewayRouteTable,
+    TransitGatewayRouteTableAssociations,
+    TransitGatewayRouteTablePropagations,
+    TransitGatewayRouteTableRoutes,
+    TransitGatewayVpcAttachment,
+)
 from reach.snapshot.vpc import Vpc
 
 # Top-level key -> (model, the field that identifies one resource).
@@ -63,9 +75,40 @@ KINDS: dict[str, tuple[type[AwsModel], str]] = {
     "TransitGatewayAttachments": (TransitGatewayAttachment, "TransitGatewayAttachmentId"),
     "TransitGatewayVpcAttachments": (TransitGatewayVpcAttachment, "TransitGatewayAttachmentId"),
     "TransitGatewayRouteTables": (TransitGatewayRouteTable, "TransitGatewayRouteTableId"),
+    "TransitGatewayPeeringAttachments": (TransitGatewayPeeringAttachment, "TransitGatewayAttachmentId"),
+    # per-table shapes (see _KEYED); one table's routes may come in several files, so no id dedups them
+    "TransitGatewayRouteTableRoutes": (TransitGatewayRouteTableRoutes, ""),
+    "TransitGatewayStaticRoutes": (TransitGatewayRouteTableRoutes, ""),
+    "TransitGatewayRouteTableAssociations": (TransitGatewayRouteTableAssociations, ""),
+    "TransitGatewayRouteTablePropagations": (TransitGatewayRouteTablePropagations, ""),
+    "TransitGatewayPropagations": (TransitGatewayRouteTablePropagations, ""),
+    "LoadBalancers": (LoadBalancer, "LoadBalancerArn"),
+    "Listeners": (Listener, "ListenerArn"),
+    "LoadBalancerListeners": (LoadBalancerListeners, "LoadBalancerArn"),
+    "TargetGroups": (TargetGroup, "TargetGroupArn"),
+    "LoadBalancerTargetHealth": (TargetHealth, "TargetGroupArn"),
+    "LoadBalancerAttributes": (LoadBalancerAttributes, "LoadBalancerArn"),
+    "TargetGroupAttributes": (TargetGroupAttributes, "TargetGroupArn"),
     "Addresses": (Address, "PublicIp"),
     "FlowLogs": (FlowLog, "FlowLogId"),
 }
+
+# Resources one id does not identify: a TGW peering attachment is listed under each gateway it joins.
+COMPOSITE_IDS: dict[str, tuple[str, ...]] = {
+    "TransitGatewayAttachments": ("TransitGatewayAttachmentId", "TransitGatewayId"),
+}
+
+# Calls whose output lacks the id it belongs to, stored with the id added (CONTRACT §1):
+# (id key, list key) -> the kind the document is filed under, as a one-item list.
+_KEYED: tuple[tuple[str, str, str], ...] = (
+    ("TransitGatewayRouteTableId", "Routes", "TransitGatewayRouteTableRoutes"),
+    ("TransitGatewayRouteTableId", "Associations", "TransitGatewayRouteTableAssociations"),
+    ("TransitGatewayRouteTableId", "Propagations", "TransitGatewayRouteTablePropagations"),
+    ("TransitGatewayRouteTableId", "TransitGatewayRouteTablePropagations", "TransitGatewayRouteTablePropagations"),
+    ("TargetGroupArn", "TargetHealthDescriptions", "LoadBalancerTargetHealth"),
+    ("TargetGroupArn", "Attributes", "TargetGroupAttributes"),
+    ("LoadBalancerArn", "Attributes", "LoadBalancerAttributes"),
+)
 
 # Keys that carry no path-shaping data, or are response plumbing: skipped without a word.
 IGNORED = frozenset(
@@ -183,7 +226,7 @@ def load_snapshot(path: str | Path) -> Snapshot:
         document = _read_json(file)
         snapshot.files += 1
         origin = _origin(root, file)
-        for key, value in _unwrap(document, file).items():
+        for key, value in _keyed(_unwrap(document, file)).items():
             _add(snapshot, seen, key, value, file, origin)
     if snapshot.files == 0:
         raise SnapshotError(f"snapshot {root} holds no .json files")
@@ -225,6 +268,23 @@ def _unwrap(document: Any, file: Path) -> dict[str, Any]:
     return document
 
 
+def _keyed(document: dict[str, Any]) -> dict[str, Any]:
+    for id_key, list_key, kind in _KEYED:
+        if isinstance(document.get(id_key), str) and isinstance(document.get(list_key), list):
+            return {kind: [document]}
+    return document
+
+
+def _identity(key: str, item: Any, id_field: str) -> str | None:
+    if not isinstance(item, dict):
+        return None
+    parts = COMPOSITE_IDS.get(key)
+    if parts is None:
+        value = item.get(id_field) if id_field else None
+        return value if isinstance(value, str) else None
+    return "/".join(str(item.get(part)) for part in parts)
+
+
 def _origin(root: Path, file: Path) -> Origin:
     parts = file.relative_to(root).parts[:-1] if root.is_dir() else ()
     account = region = None
@@ -263,7 +323,7 @@ def _add(snapshot: Snapshot, seen: dict[str, set[str]], key: str, value: Any, fi
     ids = seen.setdefault(key, set())
     for index, item in enumerate(value):
         resource = _validate(model, item, file, key, index)
-        rid = item.get(id_field) if isinstance(item, dict) else None
+        rid = _identity(key, item, id_field)
         if rid is not None:
             if rid in ids:  # the same resource seen from two files (e.g. a shared transit gateway)
                 continue
