@@ -1,23 +1,56 @@
 """The typed Python API: load a snapshot once, ask it questions.
 
-    snap = Snapshot.load("fixtures/lambda-rds-nacl/snapshot")
-    snap.explain("10.0.1.100", "10.0.2.50", 3306).verdict   # 'REJECT'
+snap = Snapshot.load("fixtures/lambda-rds-nacl/snapshot")
+snap.explain("10.0.1.100", "10.0.2.50", 3306).verdict   # 'REJECT'
+snap.apply("fixtures/lambda-rds-nacl/fix.json").explain("10.0.1.100", "10.0.2.50", 3306).verdict  # 'ACCEPT'
+snap.check("fixtures/lambda-rds-nacl/intents.yaml").passed  # True
+whatif(snap, "change.json", flow_logs=["flows/"]).summary.broken_observed_connections
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from reach.engine.explain import Analyzer
 from reach.engine.explanation import Explanation
+from reach.errors import ReachError
+from reach.flowlogs import read_flow_logs
 from reach.model.network import Network
 from reach.snapshot.cache import load_network
+from reach.snapshot.changes import Change, apply_changes
+from reach.snapshot.compile import compile_snapshot
 from reach.snapshot.loader import Snapshot as RawSnapshot
 from reach.snapshot.loader import load_snapshot
+from reach.snapshot.terraform import ChangeSet, read_change_set
+from reach.whatif import CheckResult, Intent, WhatIfResult, check_intents, compare, load_intents, parse_intents
+
+# What `Snapshot.apply` takes: a path to a JSON change set or Terraform plan, or its parsed content.
+Changes = str | os.PathLike[str] | Sequence[Any] | Mapping[str, Any] | ChangeSet
+# What `Snapshot.check` takes: a path to an intents YAML file, or the intents themselves.
+Intents = str | os.PathLike[str] | Sequence[Intent | Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class AppliedChanges:
+    """How a snapshot came about from another: the change set, and what is worth saying about it."""
+
+    base: str | None
+    change_set: ChangeSet
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def changes(self) -> list[Change]:
+        return self.change_set.changes
 
 
 class Snapshot:
     """A snapshot folder, compiled: the network model plus its path graph."""
+
+    applied: AppliedChanges | None = None  # set on a snapshot made by `apply`
 
     def __init__(self, network: Network, raw: RawSnapshot | None = None, path: str | None = None) -> None:
         self.network = network
@@ -36,6 +69,72 @@ class Snapshot:
     ) -> Explanation:
         """Predict ACCEPT or REJECT for SRC -> DST:PORT, both directions, naming every blocker."""
         return self.analyzer.explain(src, dst, port, protocol, src_port)
+
+    def raw_snapshot(self) -> RawSnapshot:
+        """The describe-* resources behind the network (read again when the network came from the cache)."""
+        if self.raw is None:
+            if self.path is None:
+                raise ReachError("this snapshot was built without its describe-* resources; load it from a folder")
+            self.raw = load_snapshot(self.path)
+        return self.raw
+
+    def apply(self, changes: Changes) -> Snapshot:
+        """A new snapshot: this one with a change set (EC2 API calls) or a Terraform plan applied.
+
+        `changes` is a path to a JSON file, a parsed list of `{"action", "params"}`, or a parsed
+        `terraform show -json` plan (recognised by its shape). This snapshot is left as it is.
+        """
+        raw = self.raw_snapshot()
+        change_set = changes if isinstance(changes, ChangeSet) else read_change_set(_path_or(changes), raw)
+        notes = list(change_set.notes)
+        changed = apply_changes(raw, change_set.changes, notes)
+        snapshot = Snapshot(compile_snapshot(changed), changed, None)
+        snapshot.applied = AppliedChanges(self.path, change_set, notes)
+        return snapshot
+
+    def check(self, intents: Intents) -> CheckResult:
+        """Explain every intent and compare it with what it expects (verdict, and reason and blocked_by
+        fields where the intent names them)."""
+        loaded, source = _intents(intents)
+        return check_intents(self.analyzer, loaded, source)
+
+    def whatif(
+        self,
+        changes: Changes,
+        *,
+        flow_logs: Sequence[str | os.PathLike[str]] | None = None,
+        intents: Intents | None = None,
+        log_format: str | None = None,
+        header_space: bool | None = None,
+    ) -> WhatIfResult:
+        """The flows whose verdict `changes` would flip (see `reach.whatif.compare`)."""
+        after = self.apply(changes)
+        assert after.applied is not None
+        return self.compare(
+            after,
+            flow_logs=flow_logs,
+            intents=intents,
+            log_format=log_format,
+            header_space=header_space,
+            notes=after.applied.notes,
+        )
+
+    def compare(
+        self,
+        after: Snapshot,
+        *,
+        flow_logs: Sequence[str | os.PathLike[str]] | None = None,
+        intents: Intents | None = None,
+        log_format: str | None = None,
+        header_space: bool | None = None,
+        notes: Sequence[str] = (),
+    ) -> WhatIfResult:
+        """The rule-level diff from this snapshot to `after`, and the flows whose verdict it flips."""
+        flows = read_flow_logs(list(flow_logs), log_format=log_format, quiet=True) if flow_logs else None
+        loaded = _intents(intents)[0] if intents is not None else None
+        return compare(
+            self.analyzer, after.analyzer, flows=flows, intents=loaded, header_space=header_space, notes=notes
+        )
 
     @property
     def warnings(self) -> list[str]:
@@ -58,4 +157,52 @@ def explain(
     return snap.explain(src, dst, port, protocol, src_port)
 
 
-__all__ = ["Snapshot", "explain", "load_snapshot"]
+def _path_or(value: Any) -> Any:
+    return os.fspath(value) if isinstance(value, os.PathLike) else value
+
+
+def _intents(intents: Intents) -> tuple[list[Intent], str]:
+    if isinstance(intents, str | os.PathLike):
+        return load_intents(os.fspath(intents)), os.fspath(intents)
+    return parse_intents(list(intents)), "intents"
+
+
+def _snapshot(snapshot: str | Path | Snapshot) -> Snapshot:
+    return snapshot if isinstance(snapshot, Snapshot) else Snapshot.load(snapshot)
+
+
+def whatif(
+    snapshot: str | Path | Snapshot,
+    changes: Changes,
+    *,
+    flow_logs: Sequence[str | os.PathLike[str]] | None = None,
+    intents: Intents | None = None,
+    log_format: str | None = None,
+    header_space: bool | None = None,
+) -> WhatIfResult:
+    """What `changes` (EC2 API calls or a Terraform plan) would do to `snapshot`'s verdicts: for the
+    connections in `flow_logs`, for `intents`, or, with neither, for the header space around every
+    interface the change touches."""
+    return _snapshot(snapshot).whatif(
+        changes, flow_logs=flow_logs, intents=intents, log_format=log_format, header_space=header_space
+    )
+
+
+def check(snapshot: str | Path | Snapshot, intents: Intents) -> CheckResult:
+    """Check every intent against `snapshot`; `.passed` is False when any fails."""
+    return _snapshot(snapshot).check(intents)
+
+
+def diff(
+    before: str | Path | Snapshot,
+    after: str | Path | Snapshot,
+    *,
+    flow_logs: Sequence[str | os.PathLike[str]] | None = None,
+    intents: Intents | None = None,
+    log_format: str | None = None,
+) -> WhatIfResult:
+    """The rule-level differences between two snapshots, and the flows whose verdict they flip."""
+    return _snapshot(before).compare(_snapshot(after), flow_logs=flow_logs, intents=intents, log_format=log_format)
+
+
+__all__ = ["AppliedChanges", "Snapshot", "check", "diff", "explain", "load_snapshot", "whatif"]
