@@ -222,6 +222,152 @@ def _check_format(value: str, allowed: tuple[str, ...]) -> None:
         raise ReachError(f"--format must be one of {', '.join(allowed)}, not '{value}'")
 
 
+# --- reach whatif / check / diff ---
+
+FlowLogsOption = Annotated[
+    list[str] | None,
+    typer.Option("--flow-logs", help="Flow logs whose connections to replay (file, folder, s3://…), repeatable."),
+]
+IntentsOption = Annotated[str | None, typer.Option("--intents", help="YAML file of intents to compare too.")]
+
+
+@app.command()
+def whatif(
+    changes: Annotated[str, typer.Argument(help="JSON list of EC2 API calls, or `terraform show -json` output.")],
+    snapshot: SnapshotOption = None,
+    flow_logs: FlowLogsOption = None,
+    intents: IntentsOption = None,
+    log_format: LogFormatOption = None,
+    format: FormatOption = "text",
+    fail_on_break: Annotated[
+        bool, typer.Option("--fail-on-break", help="Exit 1 when a live flow (observed, or an intent) would break.")
+    ] = False,
+) -> None:
+    """What would this change break? The flows whose verdict it flips, before and after, and the rule responsible."""
+    from reach.report.whatif import render_whatif_text, whatif_json
+
+    def body() -> bool:
+        _check_format(format, ("text", "json"))
+        before = _load(snapshot, quiet=format == "json")
+        after = before.apply(changes)
+        assert after.applied is not None
+        result = before.compare(after, flow_logs=flow_logs, intents=intents, log_format=log_format,
+                                notes=after.applied.notes)
+        change_set = after.applied.change_set
+        extra = {"changes": len(change_set.changes), "change_format": change_set.kind,
+                 "unsupported": change_set.unsupported}
+        if format == "json":
+            typer.echo(whatif_json(result, extra))
+        else:
+            title = f"What-if  {len(change_set.changes)} change(s) from {change_set.source} ({change_set.kind}):"
+            render_whatif_text(result, stdout_console(), title)
+        return result.breaks_live_flow
+
+    if run(body) and fail_on_break:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def check(
+    intents: Annotated[str, typer.Argument(help="YAML file of intents: src, dst, port, protocol, expect.")],
+    snapshot: SnapshotOption = None,
+    format: FormatOption = "text",
+    junit: Annotated[str | None, typer.Option("--junit", help="Also write a JUnit XML report here.")] = None,
+) -> None:
+    """Assert the network: every intent's expected verdict. Exit 1 when any fails, naming what blocks it."""
+    from reach.report.check import check_json, render_check_text, write_check_junit
+
+    def body() -> bool:
+        _check_format(format, ("text", "json"))
+        result = _load(snapshot, quiet=format == "json").check(intents)
+        if junit:
+            write_check_junit(result, junit)
+        if format == "json":
+            typer.echo(check_json(result))
+        else:
+            render_check_text(result, stdout_console())
+        return result.passed
+
+    if not run(body):
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def diff(
+    snap_before: Annotated[str, typer.Argument(help="The snapshot folder before.")],
+    snap_after: Annotated[str, typer.Argument(help="The snapshot folder after.")],
+    flow_logs: FlowLogsOption = None,
+    intents: IntentsOption = None,
+    log_format: LogFormatOption = None,
+    format: FormatOption = "text",
+) -> None:
+    """The rule-level differences between two snapshots, and the flows whose verdict they flip."""
+    from reach.report.whatif import render_whatif_text, whatif_json
+
+    def body() -> None:
+        _check_format(format, ("text", "json"))
+        before, after = _load(snap_before, quiet=format == "json"), _load(snap_after, quiet=format == "json")
+        result = before.compare(after, flow_logs=flow_logs, intents=intents, log_format=log_format)
+        if format == "json":
+            typer.echo(whatif_json(result))
+        else:
+            render_whatif_text(result, stdout_console(), f"Diff  {snap_before} -> {snap_after}:")
+
+    run(body)
+
+
+# --- reach reconcile ---
+
+
+@app.command()
+def reconcile(
+    flowlog: FlowLogArgs,
+    snapshot: SnapshotOption = None,
+    log_format: LogFormatOption = None,
+    cloudtrail: Annotated[
+        list[str] | None,
+        typer.Option("--cloudtrail", help="CloudTrail logs (files or folders, plain or .gz), repeatable: name the "
+                     "change behind each disagreement."),
+    ] = None,
+    format: FormatOption = "text",
+    quiet: LogsQuietOption = False,
+) -> None:
+    """Flow logs against the snapshot: every REJECT attributed to its rule, every disagreement dated."""
+    from reach.reconcile import CloudTrail
+    from reach.reconcile import reconcile as reconcile_logs
+    from reach.report.reconcile import reconcile_json, render_reconcile_text
+
+    def body() -> None:
+        _check_format(format, ("text", "json"))
+        snap = _load(snapshot, quiet=quiet or format == "json")
+        trail = CloudTrail.load(cloudtrail) if cloudtrail else None
+        stream = flowlogs.read_flow_logs(flowlog, log_format=log_format, quiet=quiet)
+        result = reconcile_logs(snap.network, stream, read_stats=stream.stats, cloudtrail=trail)
+        if format == "json":
+            typer.echo(reconcile_json(result))
+        else:
+            render_reconcile_text(result, stdout_console())
+
+    run(body)
+
+
+def _explain_with_flow_logs(snap: Snapshot, src: str, dst: str, port: str, protocol: str, src_port: int | None,
+                            flow_logs: list[str], format: str) -> None:
+    """`explain --flow-logs`: the explanation, then what the logs recorded for it (JSON: an `observed` field)."""
+    from reach.reconcile import observe
+    from reach.report.reconcile import render_observed_text
+
+    result = snap.explain(src, dst, port, protocol, src_port)
+    stream = flowlogs.read_flow_logs(flow_logs, quiet=True)
+    observed = observe(snap.network, result, stream, read_stats=stream.stats)
+    if format == "json":
+        typer.echo(json.dumps({**result.model_dump(mode="json"), "observed": observed.model_dump(mode="json")},
+                              indent=2))
+    else:
+        render_explanation_text(result, stdout_console())
+        render_observed_text(observed, stdout_console())
+
+
 def main() -> None:
     app(prog_name="reach")
 
