@@ -52,9 +52,7 @@ def _pages(client: Any, uri: str, kwargs: dict[str, Any], page_size: int | None)
         raise FlowLogError(_describe(uri, exc)) from exc
 
 
-def cloudwatch_inputs(
-    client: Any, uri: str, filters: Filters, page_size: int | None = None
-) -> Iterator[TextInput]:
+def cloudwatch_inputs(client: Any, uri: str, filters: Filters, page_size: int | None = None) -> Iterator[TextInput]:
     group = group_name(uri)
     kwargs: dict[str, Any] = {"logGroupName": group}
     if filters.start is not None:
@@ -67,6 +65,4 @@ def cloudwatch_inputs(
         return
     for eni in sorted(filters.interfaces):
         name = f"{uri} (stream {eni})"
-        yield TextInput(
-            name, prefetch(_pages(client, name, {**kwargs, "logStreamNamePrefix": eni}, page_size))
-        )
+        yield TextInput(name, prefetch(_pages(client, name, {**kwargs, "logStreamNamePrefix": eni}, page_size)))

@@ -36,11 +36,7 @@ def messages(obj: Any) -> list[str] | None:
     if isinstance(obj.get("message"), str):
         return [obj["message"]]
     if isinstance(obj.get("logEvents"), list):
-        return [
-            e["message"]
-            for e in obj["logEvents"]
-            if isinstance(e, dict) and isinstance(e.get("message"), str)
-        ]
+        return [e["message"] for e in obj["logEvents"] if isinstance(e, dict) and isinstance(e.get("message"), str)]
     if obj.get("messageType") == "CONTROL_MESSAGE":
         return []  # CloudWatch's connectivity check carries no records
     awslogs = obj.get("awslogs")

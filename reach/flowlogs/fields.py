@@ -142,9 +142,7 @@ def parse_log_format(log_format: str) -> tuple[str, ...]:
     """Field names from a LogFormat (`${version} ${account-id} …`) or a header (`version account-id …`)."""
     names = [t.removeprefix("${").removesuffix("}") for t in log_format.split()]
     if not names:
-        raise FlowLogError(
-            "--log-format is empty: give the fields, e.g. '${version} ${account-id} ${interface-id}'"
-        )
+        raise FlowLogError("--log-format is empty: give the fields, e.g. '${version} ${account-id} ${interface-id}'")
     bad = [n for n in names if not _NAME.fullmatch(n)]
     if bad:
         raise FlowLogError(f"--log-format: {bad[0]!r} is not a field name (expected e.g. ${{srcaddr}})")

@@ -46,9 +46,7 @@ class Filters:
 
     @property
     def active(self) -> bool:
-        return any(
-            v is not None for v in (self.accounts, self.regions, self.interfaces, self.start, self.end)
-        )
+        return any(v is not None for v in (self.accounts, self.regions, self.interfaces, self.start, self.end))
 
     def wants_key(self, key: str) -> bool:
         """Whether a file or S3 key may hold wanted records, judging by its layout alone."""

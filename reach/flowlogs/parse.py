@@ -12,7 +12,10 @@ work when there is nothing to decide.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
@@ -41,6 +44,64 @@ _PARSE_OPTIONS = pacsv.ParseOptions(
 )
 
 
+class _Format:
+    """A format and the Arrow CSV options that read it (built once per format)."""
+
+    def __init__(self, fields: tuple[str, ...]) -> None:
+        self.fields = fields
+        self.columns = [column_name(n) for n in fields]
+        self.types = [field_type(n) for n in fields]
+        # Arrow parses a block in chunks of this size, in parallel: small enough to keep both cores busy.
+        self.read_options = pacsv.ReadOptions(column_names=self.columns, block_size=4 << 20, use_threads=True)
+        self.convert_options = pacsv.ConvertOptions(
+            column_types=dict(zip(self.columns, self.types, strict=True)),
+            null_values=["-"],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+        )
+
+
+@lru_cache(maxsize=64)
+def _format(fields: tuple[str, ...]) -> _Format:
+    return _Format(fields)
+
+
+def _read_csv(block: pa.Buffer, fmt: _Format) -> pa.Table | None:
+    """Arrow's C++ CSV reader on a block of lines; None when any line does not fit the format."""
+    if len(fmt.fields) < 2:
+        return None  # with one column, a blank line would be a record: only the exact path can tell
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(block),
+            read_options=fmt.read_options,
+            parse_options=_PARSE_OPTIONS,
+            convert_options=fmt.convert_options,
+        )
+    except pa.ArrowInvalid:
+        return None  # a field count or a value that does not fit: the exact path says which line
+    return table.combine_chunks()  # one record batch per block
+
+
+def _leading_headers(block: pa.Buffer) -> tuple[list[tuple[str, ...]], pa.Buffer]:
+    """The header lines a block starts with (S3 objects do), and the rest of the block."""
+    headers = []
+    while len(block):
+        head = block.slice(0, min(len(block), _PEEK)).to_pybytes()
+        end = head.find(b"\n")
+        if end < 0 and len(block) > _PEEK:
+            break
+        line = head if end < 0 else head[:end]
+        try:
+            fmt = header_fields(line.decode("utf-8").split())
+        except UnicodeDecodeError:
+            break
+        if fmt is None:
+            break
+        headers.append(fmt)
+        block = block.slice(min(len(block), len(line) + 1))
+    return headers, block
+
+
 class TextParser:
     """Parses the lines of one source, block by block, carrying the format (set by headers) across blocks."""
 
@@ -50,66 +111,71 @@ class TextParser:
         self.lines = 0  # lines consumed so far: the next line is number lines + 1
         self._set_format(tuple(log_format) if log_format else DEFAULT_LOG_FORMAT)
 
-    def _set_format(self, fmt: tuple[str, ...]) -> None:
-        self.format = fmt
-        self.columns = [column_name(n) for n in fmt]
-        self.types = [field_type(n) for n in fmt]
-        # Arrow's own parallelism splits a block in chunks of this size; keep ~64k+ rows per chunk.
-        chunk = (8 << 20) if len(fmt) <= 16 else (16 << 20)
-        self._read_options = pacsv.ReadOptions(column_names=self.columns, block_size=chunk, use_threads=True)
-        self._convert_options = pacsv.ConvertOptions(
-            column_types=dict(zip(self.columns, self.types, strict=True)),
-            null_values=["-"],
-            strings_can_be_null=True,
-            quoted_strings_can_be_null=False,
-        )
+    def _set_format(self, fields: tuple[str, ...]) -> None:
+        self.fmt = _format(fields)
+
+    @property
+    def format(self) -> tuple[str, ...]:
+        return self.fmt.fields
+
+    @property
+    def columns(self) -> list[str]:
+        return self.fmt.columns
+
+    @property
+    def types(self) -> list[pa.DataType]:
+        return self.fmt.types
 
     def feed(self, block: pa.Buffer) -> Iterator[pa.Table]:
         """Tables of the records in `block`, which holds whole lines (the last may lack its newline)."""
-        block = self._leading_headers(block)
-        if len(block) == 0:
-            return
-        table = self._fast(block)
-        if table is not None:
-            self.lines += table.num_rows
-            if table.num_rows:
-                yield table
-            return
-        yield from self._exact(block)
+        return self.parse([block])
 
-    def _leading_headers(self, block: pa.Buffer) -> pa.Buffer:
-        # S3 objects start with a header: consume it here so that the rest of the block can take the fast
-        # path.
-        while len(block):
-            head = block.slice(0, min(len(block), _PEEK)).to_pybytes()
-            end = head.find(b"\n")
-            if end < 0 and len(block) > _PEEK:
-                return block
-            line = head if end < 0 else head[:end]
-            try:
-                fmt = header_fields(line.decode("utf-8").split())
-            except UnicodeDecodeError:
-                return block
-            if fmt is None:
-                return block
-            self._set_format(fmt)
+    def parse(self, blocks: Iterable[pa.Buffer]) -> Iterator[pa.Table]:
+        """Tables of the records of every block, in order.
+
+        Arrow reads the next block in a worker thread while this thread checks the current one. The worker
+        guesses the next block's format (the current one, or the header it starts with); when the current
+        block changes the format midway, the guess is wrong and the next block is read again.
+        """
+        with ThreadPoolExecutor(1, thread_name_prefix="reach-csv") as pool:
+            pending: deque[tuple[list[tuple[str, ...]], pa.Buffer, _Format, Future[pa.Table | None]]] = deque()
+            guess = self.fmt
+            for block in blocks:
+                headers, body = _leading_headers(block)
+                fmt = _format(headers[-1]) if headers else guess
+                pending.append((headers, body, fmt, pool.submit(_read_csv, body, fmt)))
+                guess = fmt
+                if len(pending) > 1:
+                    yield from self._finish(*pending.popleft())
+            while pending:
+                yield from self._finish(*pending.popleft())
+
+    def _finish(
+        self, headers: list[tuple[str, ...]], body: pa.Buffer, fmt: _Format, read: Future[pa.Table | None]
+    ) -> Iterator[pa.Table]:
+        for fields in headers:
+            self._set_format(fields)
             self.stats.headers += 1
             self.lines += 1
-            block = block.slice(len(line) + 1) if end >= 0 else block.slice(len(block))
-        return block
+        table = read.result()
+        if fmt is not self.fmt:  # the guess was wrong
+            table = _read_csv(body, self.fmt)
+        if len(body) == 0:
+            return
+        table = self._checked(table) if table is not None else None
+        if table is None:
+            yield from self._exact(body)
+            return
+        self.lines += table.num_rows
+        if table.num_rows:
+            yield table
 
     def _fast(self, block: pa.Buffer) -> pa.Table | None:
-        if len(self.format) < 2:
-            return None  # with one column, a blank line would be a record: only the exact path can tell
-        try:
-            table = pacsv.read_csv(
-                pa.BufferReader(block),
-                read_options=self._read_options,
-                parse_options=_PARSE_OPTIONS,
-                convert_options=self._convert_options,
-            )
-        except pa.ArrowInvalid:
-            return None  # a field count or a value that does not fit: let the exact path say which line
+        """The fast path alone on one block (no headers): the table, or None when the block is not clean."""
+        table = _read_csv(block, self.fmt)
+        return self._checked(table) if table is not None else None
+
+    def _checked(self, table: pa.Table) -> pa.Table | None:
         if table.num_rows and pa.types.is_string(self.types[0]):
             first = table.column(0)
             odd = pc.or_kleene(pc.starts_with(first, "{"), pc.is_in(first, value_set=_KNOWN_NAMES))
@@ -140,10 +206,7 @@ class TextParser:
 
         keep = pc.greater(pc.binary_length(stripped), 0).to_numpy(zero_copy_only=False)
         if garbled:
-            bad = (
-                pc.greater_equal(pc.find_substring(stripped, "\ufffd"), 0).to_numpy(zero_copy_only=False)
-                & keep
-            )
+            bad = pc.greater_equal(pc.find_substring(stripped, "\ufffd"), 0).to_numpy(zero_copy_only=False) & keep
             self._reject(np.flatnonzero(bad), numbers, stripped, lambda i: "not valid UTF-8")
             keep &= ~bad
 
@@ -235,9 +298,7 @@ class TextParser:
         if table.num_rows:
             yield table
 
-    def _reject(
-        self, rows: np.ndarray, numbers: np.ndarray, texts: pa.Array, reason: Callable[[int], str]
-    ) -> None:
+    def _reject(self, rows: np.ndarray, numbers: np.ndarray, texts: pa.Array, reason: Callable[[int], str]) -> None:
         """Count rejected rows; describe only the few that are kept as samples."""
         for k, i in enumerate(rows.tolist()):
             if not self.stats.wants_samples:

@@ -125,9 +125,7 @@ def shorthand_sql(s: Shorthand) -> str:
     src = _address(s.src) if s.src else None
     dst = _address(s.dst) if s.dst else None
     if s.both_ways and src and dst:
-        where.append(
-            f"((srcaddr = '{src}' AND dstaddr = '{dst}') OR (srcaddr = '{dst}' AND dstaddr = '{src}'))"
-        )
+        where.append(f"((srcaddr = '{src}' AND dstaddr = '{dst}') OR (srcaddr = '{dst}' AND dstaddr = '{src}'))")
     elif s.both_ways and (src or dst):
         one = src or dst
         where.append(f"(srcaddr = '{one}' OR dstaddr = '{one}')")

@@ -67,7 +67,7 @@ class FlowLogStream:
         progress = _Progress.start() if not self._quiet and sys.stderr.isatty() else None
         try:
             for table in self._tables():
-                for batch in table.to_batches():  # one per Arrow CSV chunk: ~64k rows or more
+                for batch in table.to_batches():  # one per block of text: ~100k-300k records
                     batch = self._conform(batch)
                     keep = self.filters.mask(batch)
                     if keep is not None:
@@ -119,9 +119,12 @@ class FlowLogStream:
                     yield from parquet_tables(item.name, item.file, self.stats)
                     continue
                 parser = TextParser(item.name, self.log_format, self.stats)
-                for block in with_documents(item.name, item.blocks):
-                    self.stats.bytes_read += len(block)
-                    yield from parser.feed(block)
+                yield from parser.parse(self._counted(with_documents(item.name, item.blocks)))
+
+    def _counted(self, blocks: Iterator[pa.Buffer]) -> Iterator[pa.Buffer]:
+        for block in blocks:
+            self.stats.bytes_read += len(block)
+            yield block
 
     # ----- one schema ----------------------------------------------------------------------------
 
@@ -152,14 +155,9 @@ class FlowLogStream:
 
     def _count(self, batch: pa.RecordBatch) -> None:
         self.stats.records += batch.num_rows
-        counts = pc.value_counts(batch.column("log_status"))
-        for value, count in zip(
-            counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True
-        ):
-            if value == "NODATA":
-                self.stats.nodata += count
-            elif value == "SKIPDATA":
-                self.stats.skipdata += count
+        status = batch.column("log_status")
+        self.stats.nodata += pc.sum(pc.equal(status, "NODATA")).as_py() or 0
+        self.stats.skipdata += pc.sum(pc.equal(status, "SKIPDATA")).as_py() or 0
 
     # ----- one reader of one schema, for DuckDB --------------------------------------------------
 
@@ -186,9 +184,7 @@ class FlowLogStream:
                     if name not in schema.names and name not in self.stats.dropped_columns:
                         self.stats.dropped_columns.append(name)
                 arrays = [
-                    batch.column(f.name)
-                    if f.name in batch.schema.names
-                    else self._null(f.type, batch.num_rows)
+                    batch.column(f.name) if f.name in batch.schema.names else self._null(f.type, batch.num_rows)
                     for f in schema
                 ]
                 yield pa.RecordBatch.from_arrays(arrays, schema=schema)

@@ -58,9 +58,7 @@ def list_keys(client: Any, uri: str, filters: Filters, page_size: int | None = N
     keys: list[str] = []
     seen_any = False
     try:
-        pages = client.get_paginator("list_objects_v2").paginate(
-            Bucket=bucket, Prefix=prefix, PaginationConfig=config
-        )
+        pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, PaginationConfig=config)
         for page in pages:
             for item in page.get("Contents", []):
                 seen_any = True

@@ -8,6 +8,7 @@ and remote streams are decompressed in a background thread while the previous bl
 
 from __future__ import annotations
 
+import mmap
 import os
 import queue
 import threading
@@ -24,7 +25,7 @@ from reach.errors import FlowLogError
 from reach.flowlogs import envelopes
 from reach.flowlogs.filters import Filters
 
-BLOCK_SIZE = 16 << 20
+BLOCK_SIZE = 32 << 20
 READ_CHUNK = 1 << 20
 GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
@@ -109,17 +110,38 @@ def open_parquet(name: str, where: str | pa.NativeFile) -> pq.ParquetFile:
 
 
 def mmap_blocks(name: str, path: Path, block_size: int | None = None) -> Iterator[pa.Buffer]:
-    """Zero-copy slices of a memory-mapped plain file, each ending at a newline (or the end of the file)."""
+    """Zero-copy slices of a memory-mapped plain file, each ending at a newline (or the end of the file).
+
+    Pages of blocks already parsed are handed back to the kernel (MADV_DONTNEED) so that the resident
+    memory of a read stays at a few blocks, however large the file. When a block is requested, the one
+    before it may still be in use (the parser reads one ahead); the one before that is done.
+    """
     block_size = block_size or BLOCK_SIZE
-    if path.stat().st_size == 0:
+    size = path.stat().st_size
+    if size == 0:
         return
-    with pa.memory_map(str(path)) as mm:
-        whole = mm.read_buffer()
-        size, pos = len(whole), 0
-        while pos < size:
-            end = _line_end(whole, pos, min(pos + block_size, size))
-            yield whole.slice(pos, end - pos)
-            pos = end
+    with path.open("rb") as f:
+        mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    whole = pa.py_buffer(mm)
+    done: list[tuple[int, int]] = []
+    pos = 0
+    while pos < size:
+        end = _line_end(whole, pos, min(pos + block_size, size))
+        if len(done) >= 2:
+            _release(mm, *done.pop(0))
+        yield whole.slice(pos, end - pos)
+        done.append((pos, end))
+        pos = end
+
+
+def _release(mm: mmap.mmap, start: int, end: int) -> None:
+    if not hasattr(mmap, "MADV_DONTNEED"):
+        return
+    # File-backed, read-only: a dropped page that is touched again is simply read back from the page cache.
+    lo = start - start % mmap.PAGESIZE
+    hi = end - end % mmap.PAGESIZE
+    if hi > lo:
+        mm.madvise(mmap.MADV_DONTNEED, lo, hi - lo)
 
 
 def _line_end(buf: pa.Buffer, pos: int, end: int) -> int:

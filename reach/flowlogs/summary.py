@@ -85,9 +85,7 @@ class _GroupSum:
 
     def _compact(self) -> None:
         if len(self.parts) > 1:
-            merged = (
-                pa.concat_tables(self.parts).group_by(self.keys).aggregate([(c, "sum") for c in self.sums])
-            )
+            merged = pa.concat_tables(self.parts).group_by(self.keys).aggregate([(c, "sum") for c in self.sums])
             self.parts = [merged.rename_columns([c.removesuffix("_sum") for c in merged.column_names])]
         self.rows = self.parts[0].num_rows if self.parts else 0
 
@@ -96,9 +94,7 @@ class _GroupSum:
         if not self.parts:
             return []
         table = self.parts[0].sort_by([(by, "descending"), *((k, "ascending") for k in self.keys)])
-        return [
-            {k: table[k][i].as_py() for k in self.keys + self.sums} for i in range(min(n, table.num_rows))
-        ]
+        return [{k: table[k][i].as_py() for k in self.keys + self.sums} for i in range(min(n, table.num_rows))]
 
 
 def summarize(stream: FlowLogStream, top: int = 10) -> Summary:
