@@ -38,16 +38,54 @@ import pyarrow.csv as pacsv
 HERE = Path(__file__).resolve().parent
 DATA = HERE / ".data"
 
-DEFAULT = (
-    "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action "
-    "log-status"
-).split()
+DEFAULT = [
+    "version",
+    "account-id",
+    "interface-id",
+    "srcaddr",
+    "dstaddr",
+    "srcport",
+    "dstport",
+    "protocol",
+    "packets",
+    "bytes",
+    "start",
+    "end",
+    "action",
+    "log-status",
+]
 # AWS's version-5 example order (flow-log-example-traffic-path): a custom order, not the table's.
-V5 = (
-    "version srcaddr dstaddr srcport dstport protocol start end type packets bytes account-id vpc-id subnet-id "
-    "instance-id interface-id region az-id sublocation-type sublocation-id action tcp-flags pkt-srcaddr "
-    "pkt-dstaddr pkt-src-aws-service pkt-dst-aws-service traffic-path flow-direction log-status"
-).split()
+V5 = [
+    "version",
+    "srcaddr",
+    "dstaddr",
+    "srcport",
+    "dstport",
+    "protocol",
+    "start",
+    "end",
+    "type",
+    "packets",
+    "bytes",
+    "account-id",
+    "vpc-id",
+    "subnet-id",
+    "instance-id",
+    "interface-id",
+    "region",
+    "az-id",
+    "sublocation-type",
+    "sublocation-id",
+    "action",
+    "tcp-flags",
+    "pkt-srcaddr",
+    "pkt-dstaddr",
+    "pkt-src-aws-service",
+    "pkt-dst-aws-service",
+    "traffic-path",
+    "flow-direction",
+    "log-status",
+]
 
 
 # ----- data ---------------------------------------------------------------------------------------------
@@ -127,7 +165,10 @@ def generate(path: Path, fields: list[str], n: int, header: bool) -> None:
                 write_options=pacsv.WriteOptions(include_header=False, quoting_style="none"),
             )
     marker.write_text(str(n))
-    print(f"  generated {path.name}: {n:,} records, {path.stat().st_size / 1e6:,.0f} MB in {time.perf_counter() - t0:.0f} s")
+    print(
+        f"  generated {path.name}: {n:,} records, {path.stat().st_size / 1e6:,.0f} MB "
+        f"in {time.perf_counter() - t0:.0f} s"
+    )
 
 
 def head(src: Path, dst: Path, n_lines: int) -> None:
@@ -158,8 +199,17 @@ def reach_child(path: str) -> None:
         arrow_peak = max(arrow_peak, pa.total_allocated_bytes())
     seconds = time.perf_counter() - t0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps({"rows": rows, "seconds": seconds, "rss": rss, "arrow_peak": arrow_peak,
-                      "unparsable": stream.stats.unparsable}))
+    print(
+        json.dumps(
+            {
+                "rows": rows,
+                "seconds": seconds,
+                "rss": rss,
+                "arrow_peak": arrow_peak,
+                "unparsable": stream.stats.unparsable,
+            }
+        )
+    )
 
 
 def run_reach(path: Path) -> dict[str, float]:
@@ -224,8 +274,10 @@ def main() -> None:
         return
 
     n = args.records
-    print(f"flow-log read benchmark: {n:,} records per file, best of {args.repeat} interleaved runs, "
-          f"{len(__import__('os').sched_getaffinity(0))} cores")
+    print(
+        f"flow-log read benchmark: {n:,} records per file, best of {args.repeat} interleaved runs, "
+        f"{len(__import__('os').sched_getaffinity(0))} cores"
+    )
     files = [
         ("default format, no header", DATA / f"default-{n}.log", DEFAULT, False),
         ("v5 custom format (29 fields) with header", DATA / f"v5-{n}.log", V5, True),
@@ -253,8 +305,10 @@ def main() -> None:
         rate = {k: n / v for k, v in best.items()}
         for k in ("reach", "duckdb count(*)", "duckdb -> arrow"):
             print(f"  {k:<18} {best[k]:7.2f} s  {rate[k] / 1e6:6.2f} M records/s  {size / best[k] / 1e6:7.0f} MB/s")
-        print(f"  {'flowlogs-reader':<18} {best['flowlogs-reader']:7.2f} s  {rate['flowlogs-reader'] / 1e6:6.3f} "
-              f"M records/s  (measured on the first {rows:,} records, scaled to {n:,})")
+        print(
+            f"  {'flowlogs-reader':<18} {best['flowlogs-reader']:7.2f} s  {rate['flowlogs-reader'] / 1e6:6.3f} "
+            f"M records/s  (measured on the first {rows:,} records, scaled to {n:,})"
+        )
         print(f"  reach / duckdb count(*)  {rate['reach'] / rate['duckdb count(*)']:.2f}x   (target >= 0.6)")
         print(f"  reach / duckdb -> arrow  {rate['reach'] / rate['duckdb -> arrow']:.2f}x")
         print(f"  reach / flowlogs-reader  {rate['reach'] / rate['flowlogs-reader']:.0f}x   (target >= 30)")
@@ -263,9 +317,12 @@ def main() -> None:
         head(path, small, n // 5 + int(header))
         s = run_reach(small)
         big = min(reach_runs, key=lambda r: r["seconds"])
-        print(f"  reach peak RSS: {s['rss'] / 1e6:,.0f} MB at {s['rows']:,} records ({small.stat().st_size / 1e6:,.0f} MB), "
-              f"{big['rss'] / 1e6:,.0f} MB at {n:,} records ({size / 1e6:,.0f} MB); Arrow's peak allocation "
-              f"{s['arrow_peak'] / 1e6:,.0f} MB and {big['arrow_peak'] / 1e6:,.0f} MB")
+        print(
+            f"  reach peak RSS: {s['rss'] / 1e6:,.0f} MB at {s['rows']:,} records "
+            f"({small.stat().st_size / 1e6:,.0f} MB), "
+            f"{big['rss'] / 1e6:,.0f} MB at {n:,} records ({size / 1e6:,.0f} MB); Arrow's peak allocation "
+            f"{s['arrow_peak'] / 1e6:,.0f} MB and {big['arrow_peak'] / 1e6:,.0f} MB"
+        )
 
 
 if __name__ == "__main__":

@@ -71,7 +71,7 @@ def render_summary(s: Summary, console: Console) -> None:
         for name in ("dstport", "protocol", "records"):
             ports.add_column(name, justify="right")
         for p in s.top_rejected_ports:
-            ports.add_row(_num(p["dstport"]), _num(p["protocol"]), f"{p['records']:,}")
+            ports.add_row(_plain_num(p["dstport"]), _plain_num(p["protocol"]), f"{p['records']:,}")
         console.print(ports)
 
     if s.bad_lines:
@@ -84,6 +84,10 @@ def render_summary(s: Summary, console: Console) -> None:
 
 def _num(value: Any) -> str:
     return "-" if value is None else f"{value:,}"
+
+
+def _plain_num(value: Any) -> str:  # a port or a protocol number: no thousands separator
+    return "-" if value is None else str(value)
 
 
 def _plain(table: pa.Table) -> pa.Table:

@@ -15,11 +15,7 @@ DATA = Path(__file__).resolve().parent / "data"
 AWSDOCS = EXTERNAL / "awsdocs" / "records"
 BEATS = EXTERNAL / "elastic" / "beats" / "x-pack" / "filebeat"
 INTEGRATIONS = EXTERNAL / "elastic" / "integrations" / "packages/aws/data_stream/vpcflow/_dev/test/pipeline"
-OTEL = (
-    EXTERNAL
-    / "otel"
-    / "extension/encoding/awslogsencodingextension/internal/unmarshaler/vpc-flow-log/testdata"
-)
+OTEL = EXTERNAL / "otel" / "extension/encoding/awslogsencodingextension/internal/unmarshaler/vpc-flow-log/testdata"
 
 # Every VPC field in AWS's table order (Elastic's v5/v7/v8 samples use this order, with no header).
 V5_ALL = (
@@ -43,9 +39,7 @@ TGW_DEFAULT = (
 )
 
 
-def read(
-    sources: Sequence[str | Path] | str | Path, **kwargs: Any
-) -> tuple[list[dict[str, Any]], FlowLogStats]:
+def read(sources: Sequence[str | Path] | str | Path, **kwargs: Any) -> tuple[list[dict[str, Any]], FlowLogStats]:
     """Every record as a dict (schema columns and extras), and the stats; checks every batch's schema."""
     if isinstance(sources, (str, Path)):
         sources = [sources]

@@ -32,9 +32,7 @@ def test_summary_json_on_the_aws_examples() -> None:
     code, out, _ = invoke("logs", "summary", str(AWSDOCS), "--format", "json", "--quiet")
     assert code == 0
     s = json.loads(out)
-    assert {
-        k: s[k] for k in ("records", "accept", "reject", "nodata", "skipdata", "unparsable", "interfaces")
-    } == {
+    assert {k: s[k] for k in ("records", "accept", "reject", "nodata", "skipdata", "unparsable", "interfaces")} == {
         "records": 25,
         "accept": 17,
         "reject": 2,
@@ -89,9 +87,7 @@ def test_logs_insights_shorthands() -> None:
     assert code == 0
     assert [(r["dstport"], r["records"]) for r in json.loads(out)] == [(3306, 3), (22, 1)]
     # filter srcaddr = "10.0.1.100" and action = "REJECT"
-    code, out, _ = invoke(
-        "logs", "query", SEED, "--src", "10.0.1.100", "--action", "REJECT", "--format", "csv"
-    )
+    code, out, _ = invoke("logs", "query", SEED, "--src", "10.0.1.100", "--action", "REJECT", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(out)))
     assert code == 0 and len(rows) == 3 and {r["dstaddr"] for r in rows} == {"10.0.2.50"}
     # the conversation between two hosts, both ways

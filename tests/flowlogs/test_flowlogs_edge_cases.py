@@ -18,8 +18,7 @@ from reach.flowlogs import Filters, read_flow_logs
 from reach.flowlogs.fields import parse_log_format
 
 HEADER = (
-    "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end "
-    "action log-status"
+    "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
 )
 R1 = "2 123456789010 eni-aaa 10.0.0.1 10.0.0.2 40000 443 6 10 840 1600000000 1600000060 ACCEPT OK"
 R2 = "2 123456789010 eni-bbb 10.0.0.2 10.0.0.1 443 40000 6 8 620 1600000000 1600000060 REJECT OK"
@@ -102,9 +101,7 @@ def test_bad_address_is_unparsable(bad: str, reason: str, write: Any) -> None:
 
 
 def test_millisecond_timestamps_are_normalised(write: Any) -> None:
-    (row,), _ = read(
-        write("f.log", R1.replace("1600000000 1600000060", "1512564058000 1512564118000") + "\n")
-    )
+    (row,), _ = read(write("f.log", R1.replace("1600000000 1600000060", "1512564058000 1512564118000") + "\n"))
     assert (row["start"], row["end"]) == (1512564058, 1512564118)
 
 
@@ -135,9 +132,7 @@ def test_non_integer_where_an_integer_belongs(write: Any) -> None:
 
 def test_account_ids_stay_strings(write: Any) -> None:
     rows, _ = read(
-        write(
-            "f.log", R1.replace("123456789010", "000000000000") + "\n" + R1.replace("123456789010", "unknown")
-        )
+        write("f.log", R1.replace("123456789010", "000000000000") + "\n" + R1.replace("123456789010", "unknown"))
     )
     assert [r["account_id"] for r in rows] == ["000000000000", "unknown"]
 
@@ -153,9 +148,7 @@ def test_non_ascii_is_kept(write: Any) -> None:
 
 
 def test_invalid_utf8_line_is_unparsable(write: Any) -> None:
-    rows, stats = read(
-        write("f.log", R1.encode() + b"\n" + R2.encode().replace(b"eni-bbb", b"eni-b\xff") + b"\n")
-    )
+    rows, stats = read(write("f.log", R1.encode() + b"\n" + R2.encode().replace(b"eni-bbb", b"eni-b\xff") + b"\n"))
     assert len(rows) == 1 and stats.unparsable == 1 and stats.bad_lines[0].reason == "not valid UTF-8"
 
 
@@ -204,9 +197,7 @@ def _payload(*messages: str) -> dict[str, Any]:
         "logGroup": "/aws/vpc/flowlogs",
         "logStream": "eni-aaa-all",
         "subscriptionFilters": ["f"],
-        "logEvents": [
-            {"id": str(i), "timestamp": 1600000000000, "message": m} for i, m in enumerate(messages)
-        ],
+        "logEvents": [{"id": str(i), "timestamp": 1600000000000, "message": m} for i, m in enumerate(messages)],
     }
 
 
@@ -310,9 +301,7 @@ def test_folder_layouts_and_filters(tmp_path: Path) -> None:
     )
     put(
         "AWSLogs/aws-account-id=210987654321/aws-service=vpcflowlogs/aws-region=us-east-1/year=2020/month=09/day=14/x.log.gz",
-        R1.replace("123456789010", "210987654321")
-        .replace(str(t), str(t + 86400))
-        .replace(str(t + 60), str(t + 86460)),
+        R1.replace("123456789010", "210987654321").replace(str(t), str(t + 86400)).replace(str(t + 60), str(t + 86460)),
     )
     (tmp_path / "README.md").write_text("not a flow log\n")
 

@@ -17,8 +17,7 @@ from reach.errors import FlowLogError
 from reach.flowlogs import Filters
 
 HEADER = (
-    "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end "
-    "action log-status"
+    "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
 )
 T0 = 1600000000  # 2020-09-13T12:26:40Z
 # CloudWatch Logs refuses events older than 14 days, so its records are stamped an hour ago.
@@ -69,9 +68,7 @@ def s3(endpoint: str) -> Any:
         Key=f"{prefix}/us-east-1/2020/09/13/123456789010_vpcflowlogs_us-east-1_fl-2_20200913T1230Z_p.log.parquet",
         Body=(EXTERNAL / "flowlogs-reader/tests/data/flows.parquet").read_bytes(),
     )
-    s3.put_object(
-        Bucket="flows", Key="plain/one.log", Body=(HEADER + "\n" + record("eni-p", 1) + "\n").encode()
-    )
+    s3.put_object(Bucket="flows", Key="plain/one.log", Body=(HEADER + "\n" + record("eni-p", 1) + "\n").encode())
     s3.put_object(Bucket="flows", Key="plain/README.md", Body=b"not a flow log\n")
     return s3
 
@@ -82,10 +79,7 @@ def logs(endpoint: str) -> Any:
     logs.create_log_group(logGroupName="/aws/vpc/flowlogs")
     for eni in ("eni-aaa", "eni-bbb"):
         logs.create_log_stream(logGroupName="/aws/vpc/flowlogs", logStreamName=f"{eni}-all")
-        events = [
-            {"timestamp": (NOW + 60 * i) * 1000, "message": record(eni, i, start=NOW + 60 * i)}
-            for i in range(7)
-        ]
+        events = [{"timestamp": (NOW + 60 * i) * 1000, "message": record(eni, i, start=NOW + 60 * i)} for i in range(7)]
         events.append({"timestamp": (NOW + 600) * 1000, "message": "this is not a record"})
         logs.put_log_events(logGroupName="/aws/vpc/flowlogs", logStreamName=f"{eni}-all", logEvents=events)
     return logs

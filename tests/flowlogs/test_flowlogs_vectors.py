@@ -86,9 +86,7 @@ def test_nodata_and_skipdata_carry_only_interface_times_and_status() -> None:
 
 def test_security_group_ping_pair() -> None:
     rows, _ = read(AWSDOCS / "flow-log-example-security-groups.log")
-    assert [
-        (r["srcaddr"], r["dstaddr"], r["srcport"], r["dstport"], r["protocol"], r["action"]) for r in rows
-    ] == [
+    assert [(r["srcaddr"], r["dstaddr"], r["srcport"], r["dstport"], r["protocol"], r["action"]) for r in rows] == [
         ("203.0.113.12", "172.31.16.139", 0, 0, 1, "ACCEPT"),
         ("172.31.16.139", "203.0.113.12", 0, 0, 1, "REJECT"),
     ]
