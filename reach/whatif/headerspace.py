@@ -49,6 +49,7 @@ class _Stack:
     nacl_id: str | None
     nacl: RuleTable | None
     sg: RuleTable | None
+    local: tuple[Cidr, ...] = ()  # the interface's subnet: traffic within it never crosses the ACL
 
     def lines(self) -> set[RuleLine]:
         return set(self.nacl.lines if self.nacl else ()) | set(self.sg.lines if self.sg else ())
@@ -59,7 +60,8 @@ def _stack(network: Network, interface: Interface, direction: str) -> _Stack:
     acl = network.nacl_of(subnet) if subnet else None
     filtered = bool(interface.groups) or not interface.requester_managed
     sg = network.sg_table(interface.groups, direction) if filtered else None
-    return _Stack(interface, direction, acl.id if acl else None, getattr(acl, direction) if acl else None, sg)
+    table = getattr(acl, direction) if acl else None
+    return _Stack(interface, direction, acl.id if acl else None, table, sg, subnet.cidrs if subnet else ())
 
 
 @dataclass(frozen=True)
@@ -153,7 +155,8 @@ def _evaluate(
     codes_domain: tuple[int, int],
 ) -> list[_Cell]:
     hull = (min(b.peer.start for b in boxes if b.peer), max(b.peer.end for b in boxes if b.peer))
-    addresses = _cuts(*hull, [(x.peer.start, x.peer.end) for x in deciding if x.peer])
+    local = [(c.start, c.end) for c in was.local + now.local if c.family == family]
+    addresses = _cuts(*hull, [(x.peer.start, x.peer.end) for x in deciding if x.peer] + local)
     ports = _cuts(*ports_domain, [(x.port_lo, x.port_hi) for x in deciding]) if ports_domain != (0, 0) else [(0, 0)]
     codes = _cuts(*codes_domain, [(x.code_lo, x.code_hi) for x in deciding]) if codes_domain != (0, 0) else [(0, 0)]
     a_index, p_index, c_index = (
@@ -208,6 +211,14 @@ def _evaluate(
     return cells
 
 
+def _within(probe: Probe, cidr: Cidr) -> np.ndarray:
+    (start_hi, start_lo), (end_hi, end_lo) = split(cidr.start), split(cidr.end)
+    hi, lo = probe.peer_hi, probe.peer_lo
+    after_start = (hi > start_hi) | ((hi == start_hi) & (lo >= start_lo))
+    before_end = (hi < end_hi) | ((hi == end_hi) & (lo <= end_lo))
+    return (probe.family == cidr.family) & after_start & before_end
+
+
 def _verdicts(stack: _Stack, probe: Probe) -> tuple[np.ndarray, list[tuple[str, int]]]:
     """Allowed or not per probe, and for the rejected ones which filter (and ACL line) rejects first."""
     n = len(probe)
@@ -218,6 +229,8 @@ def _verdicts(stack: _Stack, probe: Probe) -> tuple[np.ndarray, list[tuple[str, 
         acl_ok = np.zeros(n, dtype=bool)
     else:
         acl_ok = (acl_index >= 0) & stack.nacl.allow[acl_index]
+    for cidr in stack.local:  # a peer in the interface's own subnet: the ACL is not crossed
+        acl_ok |= _within(probe, cidr)
     sg_ok = np.ones(n, dtype=bool) if stack.sg is None else first_match(stack.sg, probe) >= 0
     acl_first = stack.direction == "ingress"  # the order the packet meets them
     why: list[tuple[str, int]] = []
@@ -289,11 +302,15 @@ def _describe(was: _Stack, now: _Stack, cells: list[_Cell], examined: set[int]) 
         cells = _merge(cells, field)
     cells = _all_protocols(cells, examined)
     interface = now.interface
+    groups: dict[tuple[object, ...], list[_Cell]] = {}
+    for cell in sorted(cells, key=lambda c: (c.family, c.protocol, c.ports, c.codes, c.addresses)):
+        key = (cell.family, cell.protocol, cell.ports, cell.codes, cell.before, cell.after, cell.blocker)
+        groups.setdefault(key, []).append(cell)
     flows = []
-    for cell in sorted(cells, key=lambda c: (c.family, c.protocol, c.ports, c.addresses)):
+    for group in groups.values():
+        cell = group[0]
         own = next((format_address(f, v) for f, v in interface.private_ips if f == cell.family), interface.id)
-        ranges = _cidrs(cell.family, *cell.addresses)
-        peer_text = ", ".join(ranges) if len(ranges) <= 4 else f"{ranges[0]} … {ranges[-1]} ({len(ranges)} CIDRs)"
+        peer_text, ranges = _ranges_text(cell.family, [c.addresses for c in group])
         domain_ports, domain_codes = _domain(cell.protocol) if cell.protocol != -1 else ((0, 0), (0, 0))
         single_port = cell.ports[0] == cell.ports[1] and domain_ports != (0, 0)
         flow = Flow(
@@ -435,7 +452,7 @@ def route_flips(before: Analyzer, after: Analyzer, scope: Scope) -> list[Changed
                     _blocker_key(explained[0].blocked_by),
                 )
                 pieces.setdefault(key, []).append((lo, hi, *explained, target))
-        flows += [_route_flow(probe_from, family, space, group, new) for group in pieces.values()]
+        flows += [_route_flow(probe_from, family, group, new) for group in pieces.values()]
     return flows
 
 
@@ -468,20 +485,17 @@ def _explain_pair(
     return was, now
 
 
-def _ranges_text(family: int, space: tuple[int, int], pieces: Sequence[tuple[int, int]]) -> tuple[str, list[str]]:
-    """CIDRs of the pieces, and how to say them: listed, or as the whole space except what is left out."""
+def _ranges_text(family: int, pieces: Sequence[tuple[int, int]]) -> tuple[str, list[str]]:
+    """The CIDRs of ordered address pieces, and how to say them: listed, or as the one CIDR that spans them
+    except the few that are left out ("0.0.0.0/0 except 10.0.0.0/16")."""
     ranges = [c for lo, hi in pieces for c in _cidrs(family, lo, hi)]
+    span = _cidrs(family, pieces[0][0], pieces[-1][1])
     gaps = [(a[1] + 1, b[0] - 1) for a, b in zip(pieces, pieces[1:], strict=False) if a[1] + 1 < b[0]]
-    if pieces[0][0] > space[0]:
-        gaps.insert(0, (space[0], pieces[0][0] - 1))
-    if pieces[-1][1] < space[1]:
-        gaps.append((pieces[-1][1] + 1, space[1]))
-    everything = "0.0.0.0/0" if family == IPV4 else "::/0"
-    if not gaps:
-        return everything, ranges
     left_out = [c for lo, hi in gaps for c in _cidrs(family, lo, hi)]
-    if len(left_out) < len(ranges) and len(left_out) <= 4:
-        return f"{everything} except {', '.join(left_out)}", ranges
+    if len(ranges) == 1:
+        return ranges[0], ranges
+    if len(span) == 1 and left_out and len(left_out) <= 4 and len(left_out) < len(ranges):
+        return f"{span[0]} except {', '.join(left_out)}", ranges
     text = ", ".join(ranges) if len(ranges) <= 4 else f"{ranges[0]} … {ranges[-1]} ({len(ranges)} CIDRs)"
     return text, ranges
 
@@ -489,12 +503,11 @@ def _ranges_text(family: int, space: tuple[int, int], pieces: Sequence[tuple[int
 def _route_flow(
     interface: Interface,
     family: int,
-    space: tuple[int, int],
     group: list[tuple[int, int, Explanation, Explanation, int]],
     subnet: Subnet,
 ) -> ChangedFlow:
     """One group of destination ranges whose verdict flips the same way for the same reason."""
-    text, ranges = _ranges_text(family, space, [(lo, hi) for lo, hi, *_ in group])
+    text, ranges = _ranges_text(family, [(lo, hi) for lo, hi, *_ in group])
     _, _, was, now, target = group[0]
     protocol, port = _ROUTE_PROBE
     flow = Flow(

@@ -51,7 +51,9 @@ def _touched(fix: list[dict[str, object]]) -> set[str]:
     for call in fix:
         params = call["params"]
         assert isinstance(params, dict)
-        ids |= {str(params[k]) for k in ("GroupId", "NetworkAclId", "RouteTableId") if k in params}
+        ids |= {
+            str(params[k]) for k in ("GroupId", "NetworkAclId", "RouteTableId", "NetworkInterfaceId") if k in params
+        }
     return ids
 
 

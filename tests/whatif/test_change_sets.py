@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,7 +10,7 @@ import pytest
 from reach import ChangeError, Snapshot
 from reach.snapshot.changes import apply_changes, parse_changes
 from reach.snapshot.loader import load_snapshot
-from tests.builder import ALLOW_ALL_NACL, SnapshotBuilder, acl_entry, tcp
+from tests.builder import acl_entry, tcp
 from tests.conftest import FIXTURES
 
 WEB = FIXTURES / "web-http-revoked"
@@ -127,47 +126,7 @@ def test_actions_may_be_written_as_the_cli_spells_them() -> None:
     assert change.action == "RevokeSecurityGroupIngress"
 
 
-# --- one small VPC for the other kinds of change ---------------------------------------------------------
-
-
-@pytest.fixture
-def small(tmp_path: Path) -> dict[str, Any]:
-    """app (10.0.1.10, app-sg) and db (10.0.2.20, db-sg: 5432 from 10.0.1.0/24) in one VPC, an IGW,
-    the app subnet on its own route table and ACL, a NAT gateway in a public subnet."""
-    b = SnapshotBuilder()
-    vpc = b.vpc("10.0.0.0/16")
-    public, app_net, db_net = (b.subnet(vpc, c) for c in ("10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24"))
-    igw = b.internet_gateway(vpc)
-    b.route_table(vpc, [public], [{"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": igw, "State": "active"}])
-    nat = b.nat_gateway(public, "10.0.0.5", "3.3.3.3")
-    app_table = b.route_table(
-        vpc, [app_net], [{"DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": nat, "State": "active"}]
-    )
-    acl = b.nacl(vpc, [app_net], list(ALLOW_ALL_NACL))
-    app_sg = b.security_group(vpc, "app-sg", [])
-    db_sg = b.security_group(vpc, "db-sg", [tcp(5432, "10.0.1.0/24")])
-    app = b.interface(app_net, "10.0.1.10", [app_sg], name="app")
-    db = b.interface(db_net, "10.0.2.20", [db_sg], name="db")
-    for table in b.data["RouteTables"]:
-        for n, association in enumerate(table["Associations"]):
-            association["RouteTableAssociationId"] = f"rtbassoc-{table['RouteTableId'][4:]}{n}"
-    for nacl in b.data["NetworkAcls"]:
-        for n, association in enumerate(nacl["Associations"]):
-            association["NetworkAclAssociationId"] = f"aclassoc-{nacl['NetworkAclId'][4:]}{n}"
-    folder = b.write(tmp_path / "snapshot")
-    return {
-        "snapshot": Snapshot.load(folder, cache=False),
-        "vpc": vpc,
-        "app_net": app_net,
-        "app_table": app_table,
-        "acl": acl,
-        "app_sg": app_sg,
-        "db_sg": db_sg,
-        "app": app,
-        "db": db,
-        "nat": nat,
-        "igw": igw,
-    }
+# --- one small VPC for the other kinds of change (conftest.small) -------------------------------------
 
 
 def test_network_acl_entries_are_created_replaced_and_deleted_by_direction_and_number(small: dict[str, Any]) -> None:
