@@ -46,9 +46,55 @@ def build_path_graph(network: Network) -> nx.MultiDiGraph:
         if gateway.kind == "nat-gateway" and gateway.subnet_id:
             graph.add_edge(gateway.id, gateway.subnet_id, kind="send")
             graph.add_edge(gateway.subnet_id, gateway.id, kind="deliver")
+    _add_transit(graph, network)
+    _add_load_balancers(graph, network)
     for peering in network.peerings.values():
         graph.add_node(peering.id, kind="vpc-peering-connection", status=peering.status)
         for side in (peering.requester, peering.accepter):
             if side.vpc_id in network.vpcs:
                 graph.add_edge(peering.id, vpc_router(side.vpc_id), kind="peer")
     return graph
+
+
+def _add_transit(graph: nx.MultiDiGraph, network: Network) -> None:
+    """Transit gateways: each attachment links its gateway to a VPC router, a peer gateway, or the outside
+    (VPN, Direct Connect); route tables hang off their gateway with an edge to each attachment they route to."""
+    transit = network.transit
+    for gateway in transit.gateways.values():
+        graph.add_node(gateway.id, kind="transit-gateway", region=gateway.region)
+    for attachment in transit.attachments.values():
+        graph.add_node(attachment.id, kind="transit-gateway-attachment", attachment=attachment.kind)
+        graph.add_edge(attachment.id, attachment.tgw_id, kind="attach", state=attachment.state)
+        graph.add_edge(attachment.tgw_id, attachment.id, kind="attach", state=attachment.state)
+        if attachment.kind == "vpc" and attachment.resource_id in network.vpcs:
+            router = vpc_router(attachment.resource_id)
+            for _, subnet_id in attachment.subnets:
+                graph.add_edge(attachment.id, subnet_id, kind="deliver")
+                graph.add_edge(subnet_id, attachment.id, kind="send")
+            graph.add_edge(attachment.id, router, kind="attach")
+        elif attachment.kind == "peering" and attachment.resource_id in transit.gateways:
+            graph.add_edge(attachment.id, attachment.resource_id, kind="peer")
+        elif attachment.kind != "peering":
+            graph.add_edge(attachment.id, INTERNET, kind="leaves-snapshot")
+    for table in transit.route_tables.values():
+        graph.add_node(table.id, kind="transit-gateway-route-table")
+        if table.tgw_id:
+            graph.add_edge(table.tgw_id, table.id, kind="has-route-table")
+        for route in table.routes:
+            for target in route.attachments:
+                graph.add_edge(table.id, target, kind="route", destination=route.destination, state=route.state)
+
+
+def _add_load_balancers(graph: nx.MultiDiGraph, network: Network) -> None:
+    """A load balancer is reached at its nodes' interfaces and sends to each target's interface."""
+    balancing = network.balancing
+    for balancer in balancing.balancers.values():
+        graph.add_node(balancer.short_id, kind="load-balancer", lb_type=balancer.kind)
+        for interface_id in balancer.interfaces:
+            graph.add_edge(interface_id, balancer.short_id, kind="listener")
+        for listener in balancer.listeners:
+            for arn in listener.target_groups:
+                group = balancing.target_groups.get(arn)
+                for target in group.targets if group else ():
+                    if target.interface_id:
+                        graph.add_edge(balancer.short_id, target.interface_id, kind="forward", port=target.port)

@@ -84,9 +84,12 @@ def at_load_balancer(walker: Walker, balancer: LoadBalancer, node: Interface, pa
     walker.alive = saved_alive and reached == len(targets)
     walker.return_path = False
     if targets and reached < len(targets):
+        through = f"from its node {node.id} in {zone}"
         walker.notes.append(
-            f"{balancer.label}: {reached} of {len(targets)} targets reachable on this path; "
-            "clients whose connections land on the others fail"
+            f"{balancer.label}: no target is reachable {through}: every request it takes fails"
+            if reached == 0
+            else f"{balancer.label}: {reached} of {len(targets)} targets reachable {through}; "
+            "requests it sends to the others fail"
         )
     return ("interface", node.id, packet)
 

@@ -90,6 +90,7 @@ def addresses(src: Endpoint, dst: Endpoint) -> tuple[tuple[int, int], tuple[int,
     or, as a destination seen from the internet, its public one."""
     family = (src.address or dst.address or (IPV4, 0))[0]
     src_address = _private(src, family) if src.interface else src.address
+    dst_address: tuple[int, int] | None
     if dst.address is not None and not (dst.interface and dst.address[0] != family):
         dst_address = dst.address
     elif dst.interface is not None:

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-from reach.engine.packet import Packet
-from reach.model.addr import format_address, is_rfc1918, is_rfc6598
-from reach.model.network import Gateway, Route, RouteTable, Subnet
+from reach.engine.packet import NAT_PORTS, Packet
+from reach.model.addr import IPV4, format_address, is_rfc1918, is_rfc6598
+from reach.model.network import Gateway, Interface, Route, RouteTable, Subnet
 from reach.model.rules import RuleTable
 from reach.model.transit import TgwAttachment, TransitGateway
 
@@ -476,12 +476,78 @@ def to_gateway_endpoint(
     return ("exit", endpoint_id, packet)
 
 
+def endpoint_hint(walker: Walker, table: RouteTable, packet: Packet) -> str:
+    """When another route table of the VPC sends the destination to a gateway endpoint: the endpoint is simply
+    not associated with this one (its prefix-list route is missing here)."""
+    for other in walker.network.route_tables.values():
+        if other.vpc_id != table.vpc_id or other.id == table.id:
+            continue
+        route = other.lookup(packet.family, packet.dst)
+        if route is not None and route.target_kind == "vpc-endpoint" and route.state == "active":
+            gateway = walker.network.gateways.get(route.target_id)
+            service = f" ({gateway.service})" if gateway and gateway.service else ""
+            return (
+                f"; {other.id} sends it to gateway endpoint {route.target_id}{service} by its prefix-list route "
+                f"{route.destination}, but {table.id} is not associated with that endpoint "
+                f"(aws ec2 modify-vpc-endpoint --vpc-endpoint-id {route.target_id} --add-route-table-ids {table.id})"
+            )
+    return ""
+
+
 def interface_endpoint_note(interface_label: str, description: str | None) -> str:
     what = f" ({description})" if description else ""
     return (
         f"the path ends at interface endpoint {interface_label}{what}: the service behind it and its endpoint "
         "policy are outside the snapshot; endpoint policies are not evaluated"
     )
+
+
+# --- appliances that translate (NAT instances) ----------------------------------------------------------
+
+
+def masquerade(walker: Walker, appliance: Interface, packet: Packet) -> Packet:
+    """An appliance forwarding someone else's IPv4 packet to an internet gateway must translate its source (the
+    gateway drops private sources without a public address), as a NAT instance does: reach assumes so, says
+    so, and remembers the connection so the answer finds its way back."""
+    if walker.return_path or packet.family != IPV4 or appliance.holds(packet.family, packet.src):
+        return packet
+    own = next((v for f, v in appliance.private_ips if f == IPV4), None)
+    table = walker.network.route_table_of(walker.network.subnets[appliance.subnet_id])
+    route = table.lookup(packet.family, packet.dst) if table else None
+    if (
+        own is None
+        or route is None
+        or route.target_kind != "internet-gateway"
+        or appliance.public_for(IPV4, own) is None
+    ):
+        return packet
+    walker.appliance_sessions[appliance.id] = (packet.src, packet.src_ports)
+    walker.notes.append(
+        f"{appliance.label} forwards {packet.src_text}'s traffic to {route.target_id}: reach assumed it "
+        "translates the source to its own address, as a NAT instance does (its OS rules are not in the "
+        "snapshot)"
+    )
+    translated = packet.with_(src=own, src_ports=NAT_PORTS if packet.protocol in (6, 17) else packet.src_ports)
+    walker.hop(
+        "network-interface",
+        appliance.id,
+        f"{appliance.label} translates {packet.src_text} to its own address "
+        f"{translated.src_text} (assumed: it forwards to {route.target_id}, as a NAT instance does)",
+        direction="egress",
+    )
+    return translated
+
+
+def unmasquerade(walker: Walker, appliance: Interface, packet: Packet) -> Arrival | None:
+    client, ports = walker.appliance_sessions.pop(appliance.id)
+    back = packet.with_(dst=client, dst_ports=ports)
+    walker.hop(
+        "network-interface",
+        appliance.id,
+        f"{appliance.label} translates the response back to {back.dst_text} and forwards it",
+        direction="ingress",
+    )
+    return walker.send(appliance, back)
 
 
 # --- references the snapshot cannot resolve ------------------------------------------------------------
@@ -500,11 +566,26 @@ def unresolved_rules(walker: Walker, table: RuleTable, packet: Packet) -> list[t
     return found
 
 
+def unknown_reason(found: list[tuple[str, str]]) -> str:
+    """`UNKNOWN_PEERED_SGS` when a rule that would allow names a group the snapshot lacks (AWS: it denies)."""
+    return "UNKNOWN_PEERED_SGS" if any(missing.startswith("sg-") for _, missing in found) else "ENI_SG_RULES_MISMATCH"
+
+
 def unknown_reference_detail(found: list[tuple[str, str]], packet: Packet, peer: int) -> str:
-    names = ", ".join(sorted({missing for _, missing in found}))
-    rules = ", ".join(sorted({rule for rule, _ in found}))
-    return (
-        f"; {rules} would allow it from {names}, which the snapshot does not contain (another account, or "
-        f"across a peering): reach assumed {format_address(packet.family, peer)} is not a member, as AWS treats "
-        "security groups it cannot resolve as denying"
-    )
+    """What the rules naming missing groups or prefix lists would have allowed, and what reach assumed."""
+    rules = ", ".join(sorted({rule if rule.startswith("sgr-") else f"a rule of {rule}" for rule, _ in found}))
+    groups = sorted({missing for _, missing in found if missing.startswith("sg-")})
+    lists = sorted({missing for _, missing in found if not missing.startswith("sg-")})
+    address = format_address(packet.family, peer)
+    parts = []
+    if groups:
+        parts.append(
+            f"security group {', '.join(groups)}, which the snapshot does not contain (another account, or across a "
+            f"peering): reach assumed {address} is not a member, as AWS treats groups it cannot resolve as denying"
+        )
+    if lists:
+        parts.append(
+            f"prefix list {', '.join(lists)}, whose entries the snapshot does not contain (get-managed-prefix-list-"
+            f"entries): reach assumed they do not hold {address}"
+        )
+    return f"; {rules} would allow it from " + "; and from ".join(parts)

@@ -18,12 +18,16 @@ from reach.engine.graph import INTERNET
 from reach.engine.load_balancer import at_load_balancer
 from reach.engine.packet import NAT_PORTS, Packet, port_text
 from reach.engine.transit import (
+    endpoint_hint,
     enter_from_outside,
     interface_endpoint_note,
+    masquerade,
     reenter_transit,
     to_gateway_endpoint,
     to_transit_gateway,
+    unknown_reason,
     unknown_reference_detail,
+    unmasquerade,
     unresolved_rules,
 )
 from reach.model.addr import IPV4, format_address, is_rfc1918, is_rfc6598
@@ -63,6 +67,7 @@ class Walker:
     _last_route: tuple[RouteTable, Route] | None = None
     tgw_zones: dict[str, str] = field(default_factory=dict)  # transit attachment -> AZ the request used
     tgw_hops: int = 0  # transit gateway traversals so far (loop guard)
+    appliance_sessions: dict[str, tuple[int, tuple[int, int]]] = field(default_factory=dict)  # NAT instances
 
     # --- bookkeeping ---------------------------------------------------------------------------
 
@@ -145,7 +150,7 @@ class Walker:
         unknown = unresolved_rules(self, table, packet)  # rules naming a group the snapshot lacks
         detail = f"no rule of {names} on {interface.label} allows {side} {what} {to_from} "
         detail += format_address(packet.family, peer) + (unknown_reference_detail(unknown, packet, peer) if unknown else "")
-        self.block("security-group", label, "UNKNOWN_PEERED_SGS" if unknown else "ENI_SG_RULES_MISMATCH", detail,
+        self.block("security-group", label, unknown_reason(unknown), detail,
                    direction=direction, groups=groups, record=record,
                    fix_context={"interface": interface.id, "packet": packet, "peer": peer})
 
@@ -217,7 +222,8 @@ class Walker:
             return None
         if route is None:
             self.block("route-table", table.id, "NO_ROUTE_TO_DESTINATION",
-                       f"no route in {table.id} matches {packet.dst_text}", fix_context={"table": table.id, "packet": packet})
+                       f"no route in {table.id} matches {packet.dst_text}" + endpoint_hint(self, table, packet),
+                       fix_context={"table": table.id, "packet": packet})
             return None
         self._last_route = (table, route)
         if route.state != "active":
@@ -296,6 +302,8 @@ class Walker:
         if not receiver.holds(packet.family, packet.dst):
             self.hop("network-interface", receiver.id, f"{receiver.label} forwards (source/destination check off)", direction="ingress")
             return self.send(receiver, packet)
+        if self.return_path and receiver.id in self.appliance_sessions:  # a NAT instance's answer
+            return unmasquerade(self, receiver, packet)
         balancer = self.network.balancing.of_interface(receiver.id)
         if balancer is not None:
             return at_load_balancer(self, balancer, receiver, packet)
@@ -328,7 +336,7 @@ class Walker:
         else:
             self.hop("network-interface", appliance.id, f"{appliance.label} forwards (source/destination check off)",
                      direction="ingress")
-        return self.send(appliance, packet)
+        return self.send(appliance, masquerade(self, appliance, packet))
 
     # --- gateways --------------------------------------------------------------------------------
 
@@ -381,7 +389,7 @@ class Walker:
             private = self.network.interfaces_at(packet.family, packet.dst) or (
                 self.network.vpcs_holding(packet.family, packet.dst) if is_rfc1918(IPV4, packet.dst) else [])
             if private:
-                vpc_id = private[0].vpc_id
+                vpc_id = private[0].vpc_id if isinstance(private[0], Interface) else private[0].id
                 igw = self._igw_of(vpc_id)
                 self.block("internet-gateway", igw, "IGW_PRIVATE_IP_ASSOCIATION_FOR_INGRESS",
                            f"{packet.dst_text} is a private address: from the internet only public addresses are reachable",

@@ -106,6 +106,8 @@ def compile_prefix_lists(snapshot: Snapshot) -> dict[str, list[Cidr]]:
     """pl- id -> CIDRs, from AWS-managed lists (inline) and customer-managed entries."""
     found: dict[str, list[Cidr]] = {}
     for prefix_list in snapshot.prefix_lists:
+        if "cidrs" not in prefix_list.model_fields_set:
+            continue  # describe-managed-prefix-lists: the entries come from get-managed-prefix-list-entries
         where = _file(snapshot, prefix_list.prefix_list_id)
         found[prefix_list.prefix_list_id] = [_cidr(c, where) for c in prefix_list.cidrs]
     for pl_id, cidrs in snapshot.prefix_list_entries.items():

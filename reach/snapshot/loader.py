@@ -94,8 +94,11 @@ KINDS: dict[str, tuple[type[AwsModel], str]] = {
 }
 
 # Resources one id does not identify: a TGW peering attachment is listed under each gateway it joins.
+# describe-prefix-lists (with Cidrs) and describe-managed-prefix-lists (without, but with an AddressFamily)
+# both print "PrefixLists" and both list the AWS-managed lists: keep one of each.
 COMPOSITE_IDS: dict[str, tuple[str, ...]] = {
     "TransitGatewayAttachments": ("TransitGatewayAttachmentId", "TransitGatewayId"),
+    "PrefixLists": ("PrefixListId", "AddressFamily"),
 }
 
 # Calls whose output lacks the id it belongs to, stored with the id added (CONTRACT §1):
