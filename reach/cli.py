@@ -222,6 +222,99 @@ def _check_format(value: str, allowed: tuple[str, ...]) -> None:
         raise ReachError(f"--format must be one of {', '.join(allowed)}, not '{value}'")
 
 
+# --- reach collect / doctor ---
+
+
+@app.command()
+def collect(
+    outdir: Annotated[
+        str | None, typer.Argument(help="A new folder to write the snapshot to.", show_default=False)
+    ] = None,
+    region: Annotated[
+        list[str] | None, typer.Option("--region", help="A region to collect (repeatable); default: the profile's.")
+    ] = None,
+    all_regions: Annotated[bool, typer.Option("--all-regions", help="Every region enabled in the account.")] = False,
+    profile: Annotated[
+        str | None, typer.Option("--profile", help="AWS profile; default: boto3's chain (AWS_PROFILE, environment, …).")
+    ] = None,
+    role_arn: Annotated[
+        list[str] | None,
+        typer.Option("--role-arn", help="A role to assume, one per account to collect (repeatable)."),
+    ] = None,
+    redact: Annotated[
+        bool, typer.Option("--redact", help="Replace account ids and public IPv4 addresses, consistently.")
+    ] = False,
+    print_policy: Annotated[
+        bool, typer.Option("--print-policy", help="Print the minimal IAM policy for these options, and exit.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress and no summary; failures are still listed.")
+    ] = False,
+) -> None:
+    """Write a snapshot folder from a live account, with read-only describe/get calls."""
+
+    def body() -> None:
+        # Imported here so that other commands (and --help) do not pay for loading boto3.
+        from contextlib import nullcontext
+
+        import boto3
+        from botocore.exceptions import ProfileNotFound
+
+        from reach.report.collect import CollectProgress, render_collect_text
+        from reach.report.console import show_progress
+        from reach.snapshot.collector import collect as collect_snapshot
+        from reach.snapshot.collector import iam_policy
+
+        if print_policy:
+            typer.echo(json.dumps(iam_policy(all_regions=all_regions), indent=2))
+            return
+        if not outdir:
+            raise ReachError("missing OUTDIR: the new folder to write the snapshot to (or pass --print-policy)")
+        try:
+            session = boto3.Session(profile_name=profile)
+        except ProfileNotFound as exc:
+            raise ReachError(str(exc)) from None
+        progress = CollectProgress(stderr_console()) if show_progress(quiet) else None
+        with progress or nullcontext():
+            result = collect_snapshot(
+                outdir, session=session, regions=region or [], all_regions=all_regions, role_arns=role_arn or [],
+                redact=redact, progress=progress,
+            )
+        render_collect_text(result, stdout_console(), quiet=quiet)
+        if not result.collected:
+            raise ReachError(
+                f"nothing could be collected: all {len(result.errors)} calls failed (see {outdir}/manifest.json)"
+            )
+
+    run(body)
+
+
+@app.command()
+def doctor(
+    snapshot: SnapshotOption = None,
+    flow_logs: Annotated[
+        list[str] | None,
+        typer.Option("--flow-logs", help="Flow-log data (file, folder, s3://…), repeatable: name covered but silent "
+                     "interfaces."),
+    ] = None,
+    format: FormatOption = "text",
+) -> None:
+    """Can the flow logs show what happened? Coverage per interface, traffic type, format, delivery errors."""
+
+    def body() -> None:
+        from reach.doctor import diagnose
+        from reach.report.doctor import doctor_json, render_doctor_text
+
+        _check_format(format, ("text", "json"))
+        report = diagnose(_load(snapshot, quiet=format == "json").network, flow_logs=flow_logs or None)
+        if format == "json":
+            typer.echo(doctor_json(report))
+        else:
+            render_doctor_text(report, stdout_console())
+
+    run(body)
+
+
 # --- reach whatif / check / diff ---
 
 FlowLogsOption = Annotated[

@@ -476,9 +476,10 @@ def to_gateway_endpoint(
     return ("exit", endpoint_id, packet)
 
 
-def endpoint_hint(walker: Walker, table: RouteTable, packet: Packet) -> str:
-    """When another route table of the VPC sends the destination to a gateway endpoint: the endpoint is simply
-    not associated with this one (its prefix-list route is missing here)."""
+def endpoint_hint(walker: Walker, table: RouteTable, packet: Packet) -> tuple[str, str | None]:
+    """When another route table of the VPC sends the destination to a gateway endpoint, the endpoint is simply
+    not associated with this one (its prefix-list route is missing here): what to add to the explanation, and
+    the fix (routes to a gateway endpoint cannot be created by hand)."""
     for other in walker.network.route_tables.values():
         if other.vpc_id != table.vpc_id or other.id == table.id:
             continue
@@ -486,12 +487,13 @@ def endpoint_hint(walker: Walker, table: RouteTable, packet: Packet) -> str:
         if route is not None and route.target_kind == "vpc-endpoint" and route.state == "active":
             gateway = walker.network.gateways.get(route.target_id)
             service = f" ({gateway.service})" if gateway and gateway.service else ""
-            return (
+            fix = f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {route.target_id} --add-route-table-ids {table.id}"
+            hint = (
                 f"; {other.id} sends it to gateway endpoint {route.target_id}{service} by its prefix-list route "
-                f"{route.destination}, but {table.id} is not associated with that endpoint "
-                f"(aws ec2 modify-vpc-endpoint --vpc-endpoint-id {route.target_id} --add-route-table-ids {table.id})"
+                f"{route.destination}, but {table.id} is not associated with that endpoint"
             )
-    return ""
+            return hint, fix
+    return "", None
 
 
 def interface_endpoint_note(interface_label: str, description: str | None) -> str:

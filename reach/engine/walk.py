@@ -221,9 +221,10 @@ class Walker:
                        f"{subnet.id} has no route table in the snapshot, so nothing routes {packet.dst_text}")
             return None
         if route is None:
+            hint, fix = endpoint_hint(self, table, packet)
             self.block("route-table", table.id, "NO_ROUTE_TO_DESTINATION",
-                       f"no route in {table.id} matches {packet.dst_text}" + endpoint_hint(self, table, packet),
-                       fix_context={"table": table.id, "packet": packet})
+                       f"no route in {table.id} matches {packet.dst_text}" + hint,
+                       fix_context={"table": table.id, "packet": packet, **({"fix": fix} if fix else {})})
             return None
         self._last_route = (table, route)
         if route.state != "active":

@@ -62,8 +62,7 @@ def test_s3_story_points_at_the_endpoint_association() -> None:
     snapshot = _snapshot("topology-s3-gateway-endpoint")
     failing = snapshot.explain("etl-worker-b", "52.216.164.61", 443)
     assert failing.blocked_by is not None
-    fix = "modify-vpc-endpoint --vpc-endpoint-id vpce-0acaf81d72cfd07ae --add-route-table-ids"
-    assert fix in failing.blocked_by.detail
+    assert "rtb-0dd52d1ba697d8a52 is not associated with that endpoint" in failing.blocked_by.detail
     working = snapshot.explain("etl-worker-a", "52.216.164.61", 443)
     assert any(h.kind == "vpc-endpoint" and "endpoint policies are not evaluated" in h.detail for h in working.hops)
     assert any("endpoint policy" in note for note in working.notes)

@@ -1,0 +1,94 @@
+"""`reach collect` output: a progress bar per account and region while it runs, then what was written and
+which calls failed."""
+
+from __future__ import annotations
+
+import threading
+from types import TracebackType
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from reach.snapshot.collector import CollectResult
+
+# The resource counts worth a word in the summary, by call.
+_HEADLINE = (
+    ("describe-vpcs", "VPCs"),
+    ("describe-subnets", "subnets"),
+    ("describe-network-interfaces", "interfaces"),
+    ("describe-instances", "reservations"),
+    ("describe-security-groups", "security groups"),
+    ("describe-flow-logs", "flow logs"),
+    ("describe-load-balancers", "load balancers"),
+    ("describe-transit-gateways", "transit gateways"),
+)
+
+
+class CollectProgress:
+    """Rich progress bars on stderr, one per account/region; implements the collector's Progress protocol."""
+
+    def __init__(self, console: Console) -> None:
+        self._progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=console, transient=True,
+        )
+        self._tasks: dict[str, TaskID] = {}
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> CollectProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self._progress.stop()
+
+    def planned(self, target: str, calls: int) -> None:
+        with self._lock:
+            task = self._tasks.get(target)
+            if task is None:
+                self._tasks[target] = self._progress.add_task(target, total=calls)
+            else:
+                self._progress.update(task, total=(self._progress.tasks[task].total or 0) + calls)
+
+    def finished(self, target: str, call: str, ok: bool) -> None:
+        with self._lock:
+            self._progress.advance(self._tasks[target])
+
+
+def render_collect_text(result: CollectResult, console: Console, *, quiet: bool = False) -> None:
+    """What was collected (unless quiet), then every failed call (always)."""
+    if not quiet:
+        scope = f"{len(result.accounts)} account(s) x {len(result.regions)} region(s)"
+        console.print(Text.assemble(
+            ("Collected  ", "bold"),
+            f"{len(result.files)} files from {scope} in {result.seconds:.1f} s ({result.requests} requests)",
+            " (redacted)" if result.redacted else "",
+        ))
+        items: dict[tuple[str, str], dict[str, int]] = {}
+        for record in result.calls:
+            items.setdefault((record.account, record.region), {})[record.call] = record.items
+        for (account, region), counts in sorted(items.items()):
+            words = [f"{counts[call]} {label}" for call, label in _HEADLINE if counts.get(call)]
+            console.print(f"  {account}/{region}: {', '.join(words) or 'nothing'}")
+    if result.errors:
+        denied = len(result.denied)
+        title = f"{len(result.errors)} call(s) failed" + (f", {denied} denied" if denied else "")
+        table = Table(title=title, title_justify="left", title_style="bold red", box=None,
+                      header_style="bold", pad_edge=False)
+        for column in ("account/region", "call", "resource", "error"):
+            table.add_column(column, overflow="fold")
+        for error in result.errors:
+            table.add_row(f"{error.account}/{error.region}", error.action, error.resource or "",
+                          Text(f"{error.code}: {error.message}", style="red" if error.denied else "yellow"))
+        console.print(table)
+        if denied:
+            console.print("  Denied calls are left out of the snapshot: `reach collect --print-policy` "
+                          "prints the policy that allows every call.")
+    if not quiet and result.collected:
+        out = result.outdir
+        console.print(f"Snapshot in {out}; next: reach explain SRC DST PORT --snapshot {out}, "
+                      f"reach doctor --snapshot {out}")
