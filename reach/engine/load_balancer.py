@@ -173,6 +173,7 @@ def _to_target(
 ) -> None:
     """One target leg: node -> target, then the target's response back to the node."""
     walker.return_path = False
+    walker.tgw_sg_refs = None  # a new connection, from the node
     health = f", {target.health}" if target.health else ""
     if target.address is None or target.address[0] != packet.family or node.primary_ip is None:
         why = "a Lambda function" if group.target_type == "lambda" else "not in the snapshot"

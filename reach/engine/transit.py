@@ -15,8 +15,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
+import numpy as np
+
 from reach.engine.packet import NAT_PORTS, Packet
 from reach.model.addr import IPV4, format_address, is_rfc1918, is_rfc6598
+from reach.model.match import match_matrix
 from reach.model.network import Gateway, Interface, Route, RouteTable, Subnet
 from reach.model.rules import RuleTable
 from reach.model.transit import TgwAttachment, TransitGateway
@@ -198,7 +201,7 @@ def _route_in(
         walker.block("transit-gateway", target.id, "BAD_STATE_ATTACHMENT", f"{target.label} is {target.state}")
         return None
     if target.kind == "vpc":
-        return _into_vpc(walker, gateway, target, packet, az)
+        return _into_vpc(walker, gateway, target, packet, az, peered=came_from.kind == "peering")
     if target.kind == "peering":
         return _across_peering(walker, gateway, target, packet)
     what = {
@@ -343,7 +346,7 @@ def _no_route(walker: Walker, gateway: TransitGateway, table_id: str, packet: Pa
 
 
 def _into_vpc(
-    walker: Walker, gateway: TransitGateway, target: TgwAttachment, packet: Packet, az: str | None
+    walker: Walker, gateway: TransitGateway, target: TgwAttachment, packet: Packet, az: str | None, *, peered: bool
 ) -> Arrival | None:
     vpc_id = target.resource_id or ""
     network = walker.network
@@ -361,6 +364,8 @@ def _into_vpc(
             f"{target.label} has no subnet the snapshot holds, so where it enters {vpc_id} is unknown",
         )
         return None
+    # group membership survives only with referencing support on both, and never across a TGW peering
+    walker.tgw_sg_refs = gateway.sg_referencing and target.sg_referencing and not peered
     walker.hop(
         "transit-gateway",
         gateway.id,
@@ -566,6 +571,30 @@ def unresolved_rules(walker: Walker, table: RuleTable, packet: Packet) -> list[t
         if line.port_lo <= port <= line.port_hi and line.code_lo <= packet.code <= line.code_hi:
             found.append((str(line.ref.rule) if line.ref.rule else line.ref.id, missing))
     return found
+
+
+def without_group_references(
+    walker: Walker, table: RuleTable, packet: Packet, peer: int, index: int, direction: str
+) -> tuple[int, str | None]:
+    """A transit gateway without security group referencing support (on the gateway and the attachment)
+    discards group membership: rules that match by a group's members cannot match what it forwarded. Returns
+    the line that decides instead (-1: none) and, when that changes the answer, what to say about it."""
+    references = walker.network.group_references
+    if index < 0 or direction != "ingress" or walker.tgw_sg_refs is not False:
+        return index, None
+    if table.lines[index].ref not in references:
+        return index, None
+    matched = match_matrix(table, packet.probe(peer))[0]
+    for other in np.flatnonzero(matched):
+        if table.lines[int(other)].ref not in references:
+            return int(other), None
+    ref = table.lines[index].ref
+    rule = ref.rule or f"a rule of {ref.id}"
+    return -1, (
+        f"; {rule} would allow it as a member of {references[ref]}, but it came through a transit gateway "
+        "without security group referencing support, which discards that membership (enable "
+        "SecurityGroupReferencingSupport on the gateway and its VPC attachments, or allow the CIDR)"
+    )
 
 
 def unknown_reason(found: list[tuple[str, str]]) -> str:

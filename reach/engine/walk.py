@@ -29,6 +29,7 @@ from reach.engine.transit import (
     unknown_reference_detail,
     unmasquerade,
     unresolved_rules,
+    without_group_references,
 )
 from reach.model.addr import IPV4, format_address, is_rfc1918, is_rfc6598
 from reach.model.match import first_match, port_partition
@@ -68,6 +69,7 @@ class Walker:
     tgw_zones: dict[str, str] = field(default_factory=dict)  # transit attachment -> AZ the request used
     tgw_hops: int = 0  # transit gateway traversals so far (loop guard)
     appliance_sessions: dict[str, tuple[int, tuple[int, int]]] = field(default_factory=dict)  # NAT instances
+    tgw_sg_refs: bool | None = None  # came through a transit gateway: does it keep security group membership?
 
     # --- bookkeeping ---------------------------------------------------------------------------
 
@@ -140,6 +142,7 @@ class Walker:
         peer = packet.src if direction == "ingress" else packet.dst
         table = self.network.sg_table(interface.groups, direction)
         index = int(first_match(table, packet.probe(peer))[0])
+        index, discarded = without_group_references(self, table, packet, peer, index, direction)
         what = describe_match(packet.protocol, packet.dst_ports, (packet.code, packet.code))
         if index >= 0:
             ref = table.lines[index].ref
@@ -150,7 +153,8 @@ class Walker:
         unknown = unresolved_rules(self, table, packet)  # rules naming a group the snapshot lacks
         detail = f"no rule of {names} on {interface.label} allows {side} {what} {to_from} "
         detail += format_address(packet.family, peer) + (unknown_reference_detail(unknown, packet, peer) if unknown else "")
-        self.block("security-group", label, unknown_reason(unknown), detail,
+        detail += discarded or ""
+        self.block("security-group", label, "SG_REFERENCING_SUPPORT" if discarded else unknown_reason(unknown), detail,
                    direction=direction, groups=groups, record=record,
                    fix_context={"interface": interface.id, "packet": packet, "peer": peer})
 

@@ -203,6 +203,8 @@ class Network:
     balancing: LoadBalancing = field(default_factory=LoadBalancing)  # ELBv2 load balancers
     # compiled lines standing for a reference the snapshot cannot resolve -> the missing piece (sg-, pl-)
     unresolved: dict[RuleRef, str] = field(default_factory=dict)
+    # compiled lines that match by membership of a security group -> that group (referenced, and present)
+    group_references: dict[RuleRef, str] = field(default_factory=dict)
     # interface-set security group tables, compiled on first use and shared by every interface with that set
     _sg_tables: dict[tuple[tuple[str, ...], str], RuleTable] = field(default_factory=dict, repr=False)
     _private: dict[tuple[int, int], list[str]] = field(default_factory=dict, repr=False)

@@ -106,6 +106,7 @@ class TransitGateway:
     state: str
     attachments: tuple[str, ...]  # attachment ids on this gateway
     route_tables: tuple[str, ...]
+    sg_referencing: bool = False  # SecurityGroupReferencingSupport (needed on the gateway and the attachment)
 
     @property
     def label(self) -> str:

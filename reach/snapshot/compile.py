@@ -7,6 +7,7 @@ list the snapshot lacks) becomes a never-matching line plus a warning — never 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import replace
 
@@ -77,6 +78,7 @@ def compile_snapshot(snapshot: Snapshot) -> Network:
         transit=transit,
         balancing=balancing,
         unresolved=find_unresolved(snapshot, security_groups, prefix_lists),
+        group_references=find_group_references(snapshot, security_groups),
     )
 
 
@@ -578,6 +580,7 @@ def compile_flow_logs(snapshot: Snapshot) -> list[FlowLogConfig]:
         for f in snapshot.flow_logs
     ]
 
+
 def bind_interface_endpoints(snapshot: Snapshot, interfaces: dict[str, Interface]) -> dict[str, Interface]:
     """Interface endpoints are requester-managed interfaces filtered by the endpoint's security groups; where
     describe-network-interfaces shows none, take them from describe-vpc-endpoints."""
@@ -590,6 +593,30 @@ def bind_interface_endpoints(snapshot: Snapshot, interfaces: dict[str, Interface
             if interface is not None and not interface.groups:
                 bound[eni] = replace(interface, groups=tuple(g.group_id for g in endpoint.groups))
     return bound
+
+
+def _group_lines(group: SecurityGroup, direction: str) -> tuple[RuleLine, ...]:
+    """A group's compiled lines, without building its match table when the model keeps the lines apart."""
+    lines = getattr(group, f"{direction}_lines", None)
+    return tuple(lines) if lines is not None else getattr(group, direction).lines
+
+
+def find_group_references(snapshot: Snapshot, security_groups: dict[str, SecurityGroup]) -> dict[RuleRef, str]:
+    """Compiled lines that match by membership of another group -> that group: a transit gateway without
+    security group referencing support discards that membership, so these lines cannot match what it forwards."""
+    referenced: dict[str, set[str]] = {}
+    for group in snapshot.security_groups:
+        for permission in group.ip_permissions:
+            for pair in permission.user_id_group_pairs:
+                if pair.group_id and pair.group_id in security_groups:
+                    referenced.setdefault(group.group_id, set()).add(pair.group_id)
+    found: dict[RuleRef, str] = {}
+    for group_id, names in referenced.items():
+        for line in _group_lines(security_groups[group_id], "ingress"):
+            for name in names:
+                if re.search(rf"members of {re.escape(name)}(?![0-9a-f])", line.ref.detail):
+                    found[line.ref] = name
+    return found
 
 
 def find_unresolved(
@@ -611,10 +638,10 @@ def find_unresolved(
         compiled = security_groups.get(group_id)
         if compiled is None:
             continue
-        for table in (compiled.ingress, compiled.egress):
-            for line in table.lines:
+        for direction in ("ingress", "egress"):
+            for line in _group_lines(compiled, direction):
                 if line.peer is None:
                     for piece in sorted(absent):
-                        if f"members of {piece}" in line.ref.detail or f"prefix list {piece}" in line.ref.detail:
+                        if re.search(rf"(members of|prefix list) {re.escape(piece)}(?![0-9a-f])", line.ref.detail):
                             found[line.ref] = piece
     return found

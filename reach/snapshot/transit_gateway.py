@@ -289,6 +289,9 @@ def compile_transit_gateways(
             state=(tgw.state or "available").lower(),
             attachments=(),
             route_tables=(),
+            sg_referencing=bool(
+                tgw.options and (tgw.options.security_group_referencing_support or "").lower() == "enable"
+            ),
         )
     for tgw_id in sorted({a.tgw_id for a in attachments.values()} | {t.tgw_id for t in tables.values()}):
         if tgw_id not in gateways:

@@ -49,9 +49,21 @@ def test_account_region_folders_load_as_one_network(tmp_path: Path) -> None:
     assert snapshot.explain("orders-api", "artifacts", 443).reason == "TGW_RTB_NO_ROUTE_TO_TGW_ATTACHMENT"
 
 
+def _enable_sg_referencing(ws: Workspace) -> None:
+    def gateway(data: dict[str, Any]) -> None:
+        data["TransitGateways"][0]["Options"]["SecurityGroupReferencingSupport"] = "enable"
+
+    def attachments(data: dict[str, Any]) -> None:
+        for attachment in data["TransitGatewayVpcAttachments"]:
+            attachment["Options"]["SecurityGroupReferencingSupport"] = "enable"
+
+    ws.edit("describe-transit-gateways.json", gateway)
+    ws.edit("describe-transit-gateway-vpc-attachments.json", attachments)
+
+
 def test_reference_to_a_group_in_another_account(workspace: Make) -> None:
-    """A rule naming a group of another account: matched by its members when the snapshot holds that group,
-    denied (UNKNOWN_PEERED_SGS) and said so when it does not."""
+    """A rule naming a group of another VPC (and account): across a transit gateway it matches only with
+    security group referencing support; a group the snapshot lacks is denied (UNKNOWN_PEERED_SGS), said so."""
     ws = workspace("topology-tgw-missing-propagation")
 
     def from_group(group_id: str) -> Callable[[dict[str, Any]], None]:
@@ -63,6 +75,10 @@ def test_reference_to_a_group_in_another_account(workspace: Make) -> None:
         return change
 
     ws.edit("describe-security-groups.json", from_group(PAYMENTS_SG))
+    discarded = ws.load().explain("payments-api", "artifacts", 443)
+    assert discarded.reason == "SG_REFERENCING_SUPPORT"
+    assert discarded.blocked_by is not None and PAYMENTS_SG in discarded.blocked_by.detail
+    _enable_sg_referencing(ws)
     assert ws.load().explain("payments-api", "artifacts", 443).verdict == "ACCEPT"
     ws.edit("describe-security-groups.json", from_group("sg-0ffffffffffffffff"))
     snapshot = ws.load()
