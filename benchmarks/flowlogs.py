@@ -186,6 +186,17 @@ def head(src: Path, dst: Path, n_lines: int) -> None:
 # ----- contenders ---------------------------------------------------------------------------------------
 
 
+def _peak_rss() -> int:
+    """This process's peak resident memory. Linux's ru_maxrss survives exec, so a child started by a big
+    parent would report the parent's peak; VmHWM belongs to this process's own address space."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 def reach_child(path: str) -> None:
     """Run in a child process: read every batch, print records, seconds, peak RSS and Arrow's peak."""
     from reach.flowlogs import read_flow_logs
@@ -198,7 +209,7 @@ def reach_child(path: str) -> None:
         rows += batch.num_rows
         arrow_peak = max(arrow_peak, pa.total_allocated_bytes())
     seconds = time.perf_counter() - t0
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    rss = _peak_rss()
     print(
         json.dumps(
             {

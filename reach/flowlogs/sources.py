@@ -72,14 +72,18 @@ def local_files(path: Path, filters: Filters) -> list[Path]:
     if path.is_file():
         return [path]
     found = []
+    candidates = 0
     for root, dirs, files in os.walk(path):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
             if not is_log_name(name):
                 continue
+            candidates += 1
             full = Path(root, name)
             if filters.wants_key(full.relative_to(path).as_posix()):
                 found.append(full)
+    if not candidates:
+        raise FlowLogError(f"{path}: no flow-log files in this folder (.log, .gz, .parquet, .json, …)")
     return found
 
 

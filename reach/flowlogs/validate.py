@@ -89,12 +89,23 @@ def bad_address_values(column: pa.ChunkedArray | pa.Array) -> pa.Array | None:
     return pa.array(bad, pa.string()) if bad else None
 
 
+_TWINS = {"pkt_srcaddr": "srcaddr", "pkt_dstaddr": "dstaddr"}
+
+
 def _bad_addresses(table: pa.Table) -> pa.ChunkedArray | None:
     present = [name for name in ADDRESS_COLUMNS if name in table.column_names]
     if not present:
         return None
-    # srcaddr and pkt-srcaddr (and dst) mostly hold the same hosts: one pass over all of them together.
-    everything = pa.chunked_array([c for name in present for c in table[name].chunks], pa.string())
+    # One pass over the distinct values of all the address columns together. pkt-srcaddr equals srcaddr
+    # except on NAT gateway, transit gateway and EKS pod interfaces: only the values that differ are added.
+    chunks = []
+    for name in present:
+        column = table[name]
+        twin = _TWINS.get(name)
+        if twin in table.column_names:
+            column = column.filter(pc.invert(pc.fill_null(pc.equal(column, table[twin]), False)))
+        chunks.extend(column.chunks)
+    everything = pa.chunked_array(chunks, pa.string())
     bad = bad_address_values(everything)
     if bad is None:
         return None

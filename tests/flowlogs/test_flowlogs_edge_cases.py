@@ -261,6 +261,16 @@ def test_missing_path_is_an_error_naming_it(tmp_path: Path) -> None:
         read_flow_logs([tmp_path / "nope.log"])
 
 
+def test_folder_without_flow_logs_is_an_error_and_firehose_names_are_read(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text("hello\n")
+    with pytest.raises(FlowLogError, match="no flow-log files"):
+        read(tmp_path)
+    # Firehose writes objects without an extension.
+    (tmp_path / "vpc-flows-1-2020-09-13-12-26-40-0a1b2c3d").write_text(R1 + "\n")
+    rows, stats = read(tmp_path)
+    assert stats.files == 1 and len(rows) == 1
+
+
 def test_parquet_as_s3_writes_it(tmp_path: Path) -> None:
     table = pa.table(
         {
