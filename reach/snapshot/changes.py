@@ -375,6 +375,7 @@ def _edit_group(
     """Rewrite a group's rules through `edit(rules, sgr ids by rule key)`, then both describe-* shapes."""
     position, group = work.get("SecurityGroups", "group_id", group_id, "security group")
     rules = _rules_of_group(group)
+    existing = {rule.key for rule in rules}
     lines = work.items("SecurityGroupRules")
     ids = {_rule_of_line(line).key: line.security_group_rule_id for line in lines if line.group_id == group_id}
     rules, ids = edit(rules, ids)
@@ -391,6 +392,8 @@ def _edit_group(
     kept = [line for line in lines if line.group_id != group_id]
     for rule in rules:
         rule_id = ids.get(rule.key)
+        if rule_id is None and rule.key in existing:
+            continue  # the snapshot has no describe-security-group-rules line for it: it still has none
         if rule_id is None:
             rule_id = ids[rule.key] = work.planned("sgr")
         kept.append(_rule_line(group_id, rule, rule_id))

@@ -316,3 +316,21 @@ def test_modify_security_group_rules_rewrites_a_rule_in_place_keeping_its_id(sma
     assert narrowed.explain("app", "db", 6432).verdict == "REJECT"
     line = next(r for r in narrowed.raw_snapshot().security_group_rules if r.security_group_rule_id == rule_id)
     assert line.cidr_ipv4 == "10.0.9.0/24"
+
+
+def test_rules_without_an_sgr_id_keep_none_so_only_the_change_shows_in_the_diff(small: dict[str, Any]) -> None:
+    """The builder's snapshot has no describe-security-group-rules: only the new rule gets a (planned) id."""
+    snap = small["snapshot"]
+    after = snap.apply(
+        [
+            {
+                "action": "AuthorizeSecurityGroupIngress",
+                "params": {"GroupId": small["app_sg"], "IpPermissions": [tcp(22, "10.0.0.0/16")]},
+            }
+        ]
+    )
+    assert [r.security_group_rule_id for r in after.raw_snapshot().security_group_rules] == ["sgr-planned-1-1"]
+    result = snap.compare(after)
+    assert [(r.id, r.direction, r.rule, r.change) for r in result.rule_changes] == [
+        (small["app_sg"], "ingress", "sgr-planned-1-1", "added")
+    ]
