@@ -158,10 +158,10 @@ class TextParser:
             self.stats.headers += 1
             self.lines += 1
         table = read.result()
-        if fmt is not self.fmt:  # the guess was wrong
-            table = _read_csv(body, self.fmt)
         if len(body) == 0:
             return
+        if fmt.fields != self.fmt.fields:  # the guess was wrong: the block before changed the format
+            table = _read_csv(body, self.fmt)
         table = self._checked(table) if table is not None else None
         if table is None:
             yield from self._exact(body)
@@ -186,8 +186,7 @@ class TextParser:
             return None
         return table
 
-    # ----- the exact path
-    # ---------------------------------------------------------------------------------------
+    # ----- the exact path ------------------------------------------------------------------------
 
     def _exact(self, block: pa.Buffer) -> Iterator[pa.Table]:
         raw = block.to_pybytes()

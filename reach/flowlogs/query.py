@@ -15,7 +15,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import duckdb
 import pyarrow as pa
 
 from reach.errors import ReachError
@@ -34,6 +33,8 @@ def athena_to_duckdb(sql: str) -> str:
 
 def query(stream: FlowLogStream, sql: str) -> pa.Table:
     """Run one SQL statement over the stream as the table `vpc_flow_logs`; the result as an Arrow table."""
+    import duckdb  # here, not at the top: `reach` commands that run no SQL do not pay for loading it
+
     failure: list[ReachError] = []
     reader = stream.to_reader()
 
