@@ -144,3 +144,21 @@ def test_bad_input_exits_2_with_a_message(tmp_path: Path) -> None:
     assert code == 2 and "--format" in err
     code, _, err = invoke("logs", "query", SEED, "--log-format", "${srcaddr} ${srcaddr}")
     assert code == 2 and "twice" in err
+
+
+def test_query_sees_unknown_fields_as_string_columns(tmp_path: Path) -> None:
+    path = tmp_path / "v10.log"
+    path.write_text(
+        "version interface-id srcaddr dstaddr action encryption-status\n"
+        "10 eni-a 10.0.0.1 10.0.0.2 ACCEPT 1\n"
+        "10 eni-a 10.0.0.1 10.0.0.3 ACCEPT 0\n"
+        "10 eni-b 10.0.0.2 10.0.0.1 REJECT -\n"
+    )
+    sql = "SELECT encryption_status, count(*) AS n FROM vpc_flow_logs GROUP BY ALL ORDER BY ALL"
+    code, out, _ = invoke("logs", "query", str(path), "--sql", sql, "--format", "json")
+    assert code == 0
+    assert json.loads(out) == [
+        {"encryption_status": "0", "n": 1},
+        {"encryption_status": "1", "n": 1},
+        {"encryption_status": None, "n": 1},
+    ]
