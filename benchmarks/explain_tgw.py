@@ -92,24 +92,12 @@ def _vpc(i: int, interfaces: int, rng: random.Random, data: dict[str, list[Any]]
         rules = []
         for _ in range(rng.randint(2, 5)):
             port = rng.choice(PORTS)
-            if rng.random() < 0.3:
-                rules.append(
-                    {
-                        "IpProtocol": "tcp",
-                        "FromPort": port,
-                        "ToPort": port,
-                        "UserIdGroupPairs": [{"GroupId": rng.choice(groups)}],
-                    }
-                )
-            else:
-                rules.append(
-                    {
-                        "IpProtocol": "tcp",
-                        "FromPort": port,
-                        "ToPort": port,
-                        "IpRanges": [{"CidrIp": rng.choice(["10.0.0.0/8", f"10.{rng.randrange(50)}.0.0/16"])}],
-                    }
-                )
+            peer: dict[str, Any] = (
+                {"UserIdGroupPairs": [{"GroupId": rng.choice(groups)}]}
+                if rng.random() < 0.3
+                else {"IpRanges": [{"CidrIp": rng.choice(["10.0.0.0/8", f"10.{rng.randrange(50)}.0.0/16"])}]}
+            )
+            rules.append({"IpProtocol": "tcp", "FromPort": port, "ToPort": port, **peer})
         data["SecurityGroups"].append(
             {
                 "GroupId": group,
