@@ -174,3 +174,50 @@ def test_routing_loop_between_gateway_and_vpc_is_cut(workspace: Make) -> None:
         "TransitGatewayRouteTableId": "tgw-rtb-03038002e389f265f", "Routes": [_route("10.9.0.0/16", ORDERS_ATTACH)]})
     result = ws.load().explain("payments-api", "10.9.1.1", 443)
     assert result.reason == "ROUTING_LOOP"
+
+
+def test_inspection_vpc_appliance_between_spokes(workspace: Make) -> None:
+    """Spoke-to-spoke through the hub: the hub's attachment subnets route everything to a firewall interface
+    (source/destination check off), which routes it back to the gateway."""
+    ws = workspace(STORY)
+    hub, hub_tgw_a, hub_tgw_b, hub_app_a = (
+        "vpc-065cfc8a2e86d14b8", "subnet-041d2b8d19e458482", "subnet-0b550a08122854806", "subnet-085987174da236770")
+    firewall = "eni-0f1rewall000000001"
+    ws.edit("search-transit-gateway-routes-payments-rt.json", _payments_routes([_route("10.2.0.0/16", HUB_ATTACH)]))
+    ws.write("search-transit-gateway-routes-orders-rt.json", {
+        "TransitGatewayRouteTableId": "tgw-rtb-03038002e389f265f", "Routes": [_route("10.1.0.0/16", HUB_ATTACH)]})
+
+    def inspection_table(data: dict[str, Any]) -> None:
+        for table in data["RouteTables"]:
+            if table["VpcId"] == hub:
+                kept = [a for a in table["Associations"] if a.get("SubnetId") not in (hub_tgw_a, hub_tgw_b)]
+                table["Associations"] = kept
+        data["RouteTables"].append({
+            "RouteTableId": "rtb-0inspection000001", "VpcId": hub,
+            "Associations": [{"Main": False, "SubnetId": s} for s in (hub_tgw_a, hub_tgw_b)],
+            "Routes": [{"DestinationCidrBlock": "10.0.0.0/16", "GatewayId": "local", "State": "active"},
+                       {"DestinationCidrBlock": "0.0.0.0/0", "NetworkInterfaceId": firewall, "State": "active"}]})
+
+    def add_firewall(data: dict[str, Any]) -> None:
+        template = next(e for e in data["NetworkInterfaces"] if e["PrivateIpAddress"] == "10.0.1.20")
+        eni = dict(template, NetworkInterfaceId=firewall, SubnetId=hub_app_a, PrivateIpAddress="10.0.1.50",
+                   PrivateIpAddresses=[{"Primary": True, "PrivateIpAddress": "10.0.1.50"}], SourceDestCheck=False,
+                   Groups=[{"GroupId": "sg-0f1rewall00000001", "GroupName": "firewall"}], TagSet=[])
+        eni.pop("Attachment")
+        data["NetworkInterfaces"].append(eni)
+
+    def firewall_group(data: dict[str, Any]) -> None:
+        data["SecurityGroups"].append({
+            "GroupId": "sg-0f1rewall00000001", "GroupName": "firewall", "VpcId": hub,
+            "IpPermissions": [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}],
+            "IpPermissionsEgress": [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]})
+
+    ws.edit("describe-route-tables.json", inspection_table)
+    ws.edit("describe-network-interfaces.json", add_firewall)
+    ws.edit("describe-security-groups.json", firewall_group)
+    result = ws.load().explain("payments-api", "orders-api", 8080)
+    assert result.verdict == "ACCEPT", [h.detail for h in result.hops]
+    forwarded = [h for h in result.hops if h.id == firewall and "forwards" in h.detail]
+    assert [h.return_path for h in forwarded] == [False, True]  # both ways through the firewall
+    tables = [h.id for h in result.hops if h.kind == "transit-gateway-route-table" and not h.return_path]
+    assert tables == ["tgw-rtb-0c24335612c5d7f29", "tgw-rtb-06dfee6376b32aa70"]  # payments-rt, then hub-rt
