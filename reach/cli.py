@@ -203,11 +203,18 @@ def explain(
         int | None, typer.Option("--src-port", help="The client's port (default: its whole ephemeral range).")
     ] = None,
     format: FormatOption = "text",
+    flow_logs: Annotated[
+        list[str] | None,
+        typer.Option("--flow-logs", help="Flow logs (file, folder, s3://…), repeatable: what they recorded for it."),
+    ] = None,
 ) -> None:
     """Predict ACCEPT or REJECT for SRC -> DST:PORT, hop by hop, both directions, with every blocker and the fix."""
 
     def body() -> None:
         _check_format(format, ("text", "json"))
+        if flow_logs:
+            snap = _load(snapshot, quiet=format == "json")
+            return _explain_with_flow_logs(snap, src, dst, port, protocol, src_port, flow_logs, format)
         result = _load(snapshot, quiet=format == "json").explain(src, dst, port, protocol, src_port)
         if format == "json":
             typer.echo(explanation_json(result))

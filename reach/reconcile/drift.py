@@ -1,0 +1,382 @@
+"""Where reality and the snapshot disagree, since when, and why.
+
+A disagreement is an observed action that differs from the prediction: an observed ACCEPT that the
+snapshot rejects, or the reverse. Either the configuration changed, or the snapshot is incomplete. For
+each group (interface, direction, peer, port, observed vs predicted) this says which rule would have to
+differ, and finds the change point: the time the observed action flipped for records decided by the same
+rule on the same interface and service, taken from per-minute counts of every record (agreeing or not).
+With CloudTrail, it names the change event on that component nearest before the change point.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from reach.model.addr import format_address
+from reach.model.network import Network
+from reach.model.rules import protocol_name
+from reach.reconcile.arrays import Accumulator, Packer, bit_width, dense
+from reach.reconcile.cloudtrail import CloudTrail
+from reach.reconcile.predict import Rule, RuleRegistry
+from reach.reconcile.result import ChangePoint, Disagreement, RuleChange, TrailEvent, utc_text
+
+MAX_GROUPS = 1000  # disagreement groups listed; the summary still counts every record
+_LOW, _HIGH = np.iinfo(np.int64).min, np.iinfo(np.int64).max
+_KEYS = ["interface", "egress", "response", "sf", "sh", "sl", "df", "dh", "dl", "service_port", "protocol",
+         "accept", "ref", "sg_ref", "nacl_ref"]
+_DENSE_CELLS = 1 << 22
+
+
+def _action(accept: bool) -> str:
+    return "ACCEPT" if accept else "REJECT"
+
+
+class History:
+    """Every evaluated record, counted per (interface, direction, response, protocol, service port, deciding
+    rule), minute and observed action, with the first and last start and the last end in each cell.
+
+    The blocking groups, the summary's time span and the change points all come from this one table, whose
+    size follows the number of such groups times minutes, not the number of records.
+    """
+
+    NAMES = ("interface", "egress", "response", "protocol", "service_port", "ref")
+
+    def __init__(self, interfaces: int, rules: int) -> None:
+        self.packer = Packer([bit_width(interfaces), 1, 1, 8, 16, bit_width(rules + 1)])
+        self._parts: list[dict[str, np.ndarray]] = []
+        self._rows = 0
+
+    def key(self, interface: np.ndarray, egress: np.ndarray, response: np.ndarray, protocol: np.ndarray,
+            service_port: np.ndarray, ref: np.ndarray) -> np.ndarray:
+        return self.packer.pack([interface, egress, response, protocol, service_port, ref + 1])
+
+    def add(self, key: np.ndarray, accept: np.ndarray, start: np.ndarray, end: np.ndarray) -> None:
+        if not len(key):
+            return
+        distinct, inverse = dense(key)
+        minute = start // 60
+        low = int(minute.min())
+        span = int(minute.max()) - low + 1
+        cell = (inverse.astype(np.int64) * span + (minute - low)) * 2 + accept
+        size = len(distinct) * span * 2
+        if size > _DENSE_CELLS:
+            cells, cell = dense(cell)
+            size = len(cells)
+        else:
+            cells = np.arange(size, dtype=np.int64)
+        count = np.bincount(cell, minlength=size)
+        first = np.full(size, _HIGH, dtype=np.int64)
+        last = np.full(size, _LOW, dtype=np.int64)
+        final = np.full(size, _LOW, dtype=np.int64)
+        np.minimum.at(first, cell, start)
+        np.maximum.at(last, cell, start)
+        np.maximum.at(final, cell, end)
+        used = np.flatnonzero(count)
+        code = cells[used]
+        self._parts.append({
+            "key": distinct[code // 2 // span], "minute": low + code // 2 % span, "accept": code % 2,
+            "records": count[used].astype(np.int64), "first": first[used], "last": last[used], "end": final[used],
+        })
+        self._rows += len(used)
+        if self._rows > 1 << 21 and len(self._parts) > 1:
+            merged = self.table()
+            self._parts = [{name: merged[name].to_numpy() for name in merged.column_names}]
+            self._rows = merged.num_rows
+
+    def table(self) -> pa.Table:
+        """One row per (key, minute, observed action)."""
+        names = ("key", "minute", "accept", "records", "first", "last", "end")
+        if not self._parts:
+            return pa.table({name: pa.array([], pa.int64()) for name in names})
+        merged = pa.table({name: np.concatenate([p[name] for p in self._parts]) for name in names})
+        if len(self._parts) == 1:
+            return merged
+        grouped = merged.group_by(["key", "minute", "accept"], use_threads=False).aggregate(
+            [("records", "sum"), ("first", "min"), ("last", "max"), ("end", "max")])
+        return grouped.rename_columns([n.split("_")[0] for n in grouped.column_names]).select(list(names))
+
+    def columns(self, keys: np.ndarray) -> dict[str, np.ndarray]:
+        """The fields of packed keys, by name."""
+        fields = self.packer.unpack(keys)
+        out = dict(zip(self.NAMES, fields, strict=True))
+        out["ref"] = out["ref"] - 1
+        return out
+
+
+@dataclass(frozen=True)
+class Group:
+    """One disagreement group, as columns of the accumulated table give it."""
+
+    interface: int
+    egress: bool
+    response: bool
+    src: str
+    dst: str
+    service_port: int
+    protocol: int
+    accept: bool
+    ref: int
+    sg_ref: int
+    nacl_ref: int
+    records: int
+    first_seen: int
+    last_seen: int
+    dst_ports: tuple[int, int]
+    src_ports: tuple[int, int]
+
+
+class Drift:
+    def __init__(self, history: History) -> None:
+        self.history = history
+        self._groups = Accumulator(_KEYS, {
+            "records": ("start", "count"), "first_seen": ("start", "min"), "last_seen": ("end", "max"),
+            "dst_lo": ("dstport", "min"), "dst_hi": ("dstport_", "max"),
+            "src_lo": ("srcport", "min"), "src_hi": ("srcport_", "max"),
+        })
+
+    def add_disagreements(self, columns: dict[str, np.ndarray]) -> None:
+        columns = dict(columns)
+        columns["dstport_"], columns["srcport_"] = columns["dstport"], columns["srcport"]
+        self._groups.add(columns)
+
+    # ----- the answer ----------------------------------------------------------------------------
+
+    def groups(self) -> tuple[list[Group], int]:
+        """The disagreement groups, most records first (at most MAX_GROUPS), and how many there are."""
+        table = self._groups.result()
+        rows = table.to_pylist() if table.num_rows <= MAX_GROUPS else table.take(
+            np.argsort(-table["records"].to_numpy(), kind="stable")[:MAX_GROUPS]).to_pylist()
+        out = [Group(
+            interface=r["interface"], egress=r["egress"], response=r["response"],
+            src=format_address(r["sf"], r["sh"] << 64 | r["sl"]), dst=format_address(r["df"], r["dh"] << 64 | r["dl"]),
+            service_port=r["service_port"], protocol=r["protocol"], accept=r["accept"], ref=r["ref"],
+            sg_ref=r["sg_ref"], nacl_ref=r["nacl_ref"], records=r["records"], first_seen=r["first_seen"],
+            last_seen=r["last_seen"], dst_ports=(r["dst_lo"], r["dst_hi"]), src_ports=(r["src_lo"], r["src_hi"]),
+        ) for r in rows]
+        out.sort(key=lambda g: (-g.records, g.first_seen, g.interface, g.src, g.dst))
+        return out, table.num_rows
+
+    def change_points(self, keys: set[int], history: pa.Table) -> dict[int, ChangePoint | None]:
+        """The flip of the observed action for each history key."""
+        found: dict[int, ChangePoint | None] = dict.fromkeys(keys)
+        key = history["key"].to_numpy()
+        wanted = np.isin(key, np.fromiter(keys, dtype=np.int64, count=len(keys)))
+        cols = {name: history[name].to_numpy()[wanted] for name in history.column_names}
+        if not len(cols["key"]):
+            return found
+        accept = cols["accept"].astype(bool)
+        # one row per (key, minute): both actions side by side
+        cell, inverse = np.unique(np.stack([cols["key"], cols["minute"]], axis=1), axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        m = len(cell)
+
+        def spread(values: np.ndarray, mask: np.ndarray, empty: int) -> np.ndarray:
+            out = np.full(m, empty, dtype=np.int64)
+            out[inverse[mask]] = values[mask]
+            return out
+
+        per_minute = {
+            "records": np.bincount(inverse, weights=cols["records"], minlength=m).astype(np.int64),
+            "accepted": spread(cols["records"], accept, 0),
+            "accept_first": spread(cols["first"], accept, _HIGH), "accept_last": spread(cols["last"], accept, _LOW),
+            "reject_first": spread(cols["first"], ~accept, _HIGH), "reject_last": spread(cols["last"], ~accept, _LOW),
+        }
+        bounds = np.flatnonzero(np.diff(cell[:, 0])) + 1
+        for part in np.split(np.arange(m), bounds):
+            found[int(cell[part[0], 0])] = _flip({name: values[part] for name, values in per_minute.items()})
+        return found
+
+    def result(self, registry: RuleRegistry, interface_ids: list[str], network: Network,
+               cloudtrail: CloudTrail | None, history: pa.Table) -> tuple[list[Disagreement], int]:
+        groups, total = self.groups()
+        if not groups:
+            return [], total
+
+        def column(name: str) -> np.ndarray:
+            return np.array([getattr(g, name) for g in groups], dtype=np.int64)
+
+        keys = self.history.key(column("interface"), column("egress"), column("response"), column("protocol"),
+                                column("service_port"), column("ref")).tolist()
+        points = self.change_points(set(keys), history)
+        out = [_disagreement(g, registry, interface_ids[g.interface], network, points[k], cloudtrail)
+               for g, k in zip(groups, keys, strict=True)]
+        return out, total
+
+
+def _flip(h: dict[str, np.ndarray]) -> ChangePoint | None:
+    """The best split of a key's minutes into an old action then a new one (either way round).
+
+    A split counts when the old action is the majority before it and the new one after it (connections
+    tracked from before a change may still be accepted after it); the best one explains most records.
+    """
+    accepted = h["accepted"].astype(np.int64)
+    rejected = h["records"].astype(np.int64) - accepted
+    if len(accepted) < 2:
+        return _same_minute(h) if accepted.sum() and rejected.sum() else None
+    best: tuple[int, int, bool] | None = None  # (score, split, old action is ACCEPT)
+    for old_accept in (True, False):
+        old, new = (accepted, rejected) if old_accept else (rejected, accepted)
+        old_before, new_before = np.cumsum(old)[:-1], np.cumsum(new)[:-1]
+        old_after, new_after = old.sum() - old_before, new.sum() - new_before
+        valid = (old_before > new_before) & (new_after > old_after)
+        if valid.any():
+            score = np.where(valid, old_before + new_after, -1)
+            split = int(np.argmax(score))
+            if best is None or score[split] > best[0]:
+                best = (int(score[split]), split, old_accept)
+    if best is None:
+        return None
+    _, split, old_accept = best
+    before, after = slice(0, split + 1), slice(split + 1, len(accepted))
+    first = h["reject_first" if old_accept else "accept_first"][after]
+    last = h["accept_last" if old_accept else "reject_last"][before]
+    old, new = (accepted, rejected) if old_accept else (rejected, accepted)
+    return ChangePoint(
+        at=int(first[first != _HIGH].min()), previous=int(last[last != _LOW].max()),
+        before=_action(old_accept), after=_action(not old_accept),
+        records_before=int(old[before].sum()), records_after=int(new[after].sum()),
+    )
+
+
+def _same_minute(h: dict[str, np.ndarray]) -> ChangePoint | None:
+    """Both actions within one minute: the flip is between the last of one and the first of the other."""
+    a_first, a_last = int(h["accept_first"][0]), int(h["accept_last"][0])
+    r_first, r_last = int(h["reject_first"][0]), int(h["reject_last"][0])
+    if a_last <= r_first:
+        return ChangePoint(at=r_first, previous=a_last, before="ACCEPT", after="REJECT",
+                           records_before=int(h["accepted"][0]), records_after=int(h["records"][0] - h["accepted"][0]))
+    if r_last <= a_first:
+        return ChangePoint(at=a_first, previous=r_last, before="REJECT", after="ACCEPT",
+                           records_before=int(h["records"][0] - h["accepted"][0]), records_after=int(h["accepted"][0]))
+    return None
+
+
+# ----- words ----------------------------------------------------------------------------------------
+
+
+def _service(protocol: int, port: int) -> str:
+    if protocol in (6, 17):
+        return f"{protocol_name(protocol)} {port}"
+    if protocol in (1, 58):
+        return f"{protocol_name(protocol)} (echo assumed: flow logs do not log the ICMP type)"
+    return protocol_name(protocol)
+
+
+def _rules_to_differ(g: Group, registry: RuleRegistry, peer: str) -> list[RuleChange]:
+    side = "outbound" if g.egress else "inbound"
+    to_from = "to" if g.egress else "from"
+    if g.response:
+        traffic = f"{side} responses of {_service(g.protocol, g.service_port)} connections {to_from}"
+    else:
+        traffic = f"{side} {_service(g.protocol, g.service_port)} {to_from}"
+    changes = []
+    for ref in (g.sg_ref, g.nacl_ref):
+        if ref < 0:
+            continue
+        rule = registry.rules[ref]
+        if g.accept == rule.allow:  # this component agrees with what was observed
+            continue
+        what = f"{traffic} {peer}"
+        needed = _to_allow(rule, what) if g.accept else _to_deny(rule, what)
+        changes.append(RuleChange(kind=rule.kind, id=rule.id, direction=rule.direction, rule=rule.rule,
+                                  detail=rule.detail, needed=needed, must="allow" if g.accept else "deny",
+                                  traffic=traffic, peer=peer))
+    return changes
+
+
+def _to_allow(rule: Rule, what: str) -> str:
+    if rule.kind == "security-group":
+        groups = ", ".join(rule.groups or ()) or str(rule.id)
+        return f"{groups} would need a rule allowing {what}"
+    if rule.rule is None:
+        return f"{rule.id} would need a rule allowing {what}"
+    return f"{rule.id} rule #{rule.rule} would have to allow {what}, or an allow rule numbered below {rule.rule} exist"
+
+
+def _to_deny(rule: Rule, what: str) -> str:
+    if rule.kind == "security-group":
+        return f"{rule.rule} of {rule.id} would have to be gone (it allows {what})"
+    return f"{rule.id} rule #{rule.rule} would have to deny {what}, or a deny rule numbered below {rule.rule} exist"
+
+
+def _components(g: Group, registry: RuleRegistry, network: Network, interface_id: str) -> tuple[list[str], list[str]]:
+    """(the components that decided these records, every filter of the interface) for CloudTrail."""
+    interface = network.interfaces[interface_id]
+    subnet = network.subnets.get(interface.subnet_id)
+    every = [*interface.groups, interface_id]
+    if subnet is not None:
+        every += [c for c in (subnet.nacl, subnet.route_table) if c]
+    deciding: list[str] = []
+    for ref in (g.ref, g.sg_ref, g.nacl_ref):
+        if ref >= 0:
+            rule = registry.rules[ref]
+            if rule.kind == "security-group":
+                deciding += [*(rule.groups or (str(rule.id),)), interface_id]
+            else:
+                deciding.append(str(rule.id))
+    return list(dict.fromkeys(deciding)), every
+
+
+def _suspect(g: Group, point: ChangePoint | None, deciding: list[str], every: list[str],
+             cloudtrail: CloudTrail) -> TrailEvent | None:
+    for components in (deciding, every):
+        if point is not None:
+            found = cloudtrail.nearest_before(components, point.at)
+        else:  # the records disagree throughout: the change came after them, or before them
+            found = cloudtrail.first_after(components, g.last_seen) or cloudtrail.nearest_before(
+                components, g.first_seen)
+        if found is not None:
+            return found
+    return None
+
+
+def _disagreement(g: Group, registry: RuleRegistry, interface_id: str, network: Network,
+                  point: ChangePoint | None, cloudtrail: CloudTrail | None) -> Disagreement:
+    predicted_reject = g.ref >= 0
+    peer = g.dst if g.egress else g.src
+    blocker = registry.rules[g.ref] if predicted_reject else None
+    changes = _rules_to_differ(g, registry, peer)
+    n = f"{g.records} record{'s' if g.records != 1 else ''}"
+    if blocker is not None:
+        words = f"{n} were ACCEPTed, but the snapshot rejects them: {blocker.detail}."
+    else:
+        words = f"{n} were REJECTed, but the snapshot lets them through."
+    if g.response:
+        words += " They are responses of tracked connections, which only a network ACL can reject."
+    if changes:
+        words += " For the records to be right, " + "; or ".join(c.needed for c in changes) + "."
+    elif not predicted_reject:
+        words += (" Nothing in the snapshot filters them here (a REJECT can also be a packet that arrived after "
+                  "its connection closed).")
+    if point is not None:
+        words += (f" The observed action flipped from {point.before} to {point.after} at {utc_text(point.at)}"
+                  + (f" (last {point.before} {utc_text(point.previous)})." if point.previous is not None else "."))
+        if point.after == ("REJECT" if predicted_reject else "ACCEPT"):
+            words += " The snapshot was taken after that change."
+        else:
+            words += " The snapshot predates that change."
+    event = None
+    if cloudtrail is not None:
+        deciding, every = _components(g, registry, network, interface_id)
+        event = _suspect(g, point, deciding, every, cloudtrail)
+        if event is not None:
+            words += (f" Suspected change: {event.event} on {', '.join(event.components)} at {utc_text(event.time)}"
+                      f" by {event.principal or 'an unknown principal'} from {event.source_ip or 'an unknown address'}"
+                      + (f" ({event.summary})" if event.summary else "") + ".")
+    protocol = protocol_name(g.protocol)
+    return Disagreement(
+        interface_id=interface_id, direction="egress" if g.egress else "ingress",
+        observed=_action(g.accept), predicted=_action(not predicted_reject), src=g.src, dst=g.dst,
+        dst_port=g.dst_ports[0] if g.dst_ports[0] == g.dst_ports[1] else None, protocol=protocol,
+        records=g.records, first_seen=g.first_seen, last_seen=g.last_seen, explanation=words,
+        response=g.response, src_port=g.src_ports[0] if g.src_ports[0] == g.src_ports[1] else None,
+        service_port=g.service_port if g.protocol in (6, 17) else None,
+        blocked_by=None if blocker is None else {
+            "kind": blocker.kind, "id": blocker.id, "direction": blocker.direction, "rule": blocker.rule,
+            "return_path": g.response, "groups": list(blocker.groups) if blocker.groups is not None else None,
+            "detail": blocker.detail},
+        rules_to_differ=changes, change_point=point, suspected_event=event,
+    )

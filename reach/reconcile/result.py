@@ -1,0 +1,169 @@
+"""The reconcile result as data: `model_dump()` is CONTRACT §3's JSON, plus added fields (never fewer)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, ConfigDict
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Summary(_Frozen):
+    records: int  # every record read (NODATA and SKIPDATA included)
+    evaluated: int  # records placed on an interface of the snapshot and predicted
+    agree: int
+    disagree: int
+    skipped: int  # NODATA, SKIPDATA, no action, interface not in the snapshot, addresses not the interface's
+    unparsable: int
+    nodata: int = 0
+    skipdata: int = 0
+    no_action: int = 0
+    unknown_interface: int = 0
+    unplaceable: int = 0
+    responses: int = 0  # evaluated records found to be responses (checked against network ACLs only)
+    response_methods: dict[str, int] = {}  # how each response was told: tcp_flags, pairing, ports
+    keys: int = 0  # distinct keys the kernel evaluated
+    first_seen: int | None = None
+    last_seen: int | None = None
+
+
+class RuleChange(_Frozen):
+    """A rule that would have to differ for the snapshot to predict what was observed."""
+
+    kind: str
+    id: str | None
+    direction: str | None
+    rule: int | str | None
+    detail: str
+    needed: str  # in plain words: what would have to be true instead
+    must: str = "allow"  # allow | deny: what the component would have to do with this traffic
+    traffic: str = ""  # e.g. "inbound tcp 80 from"
+    peer: str = ""
+
+
+class TrailEvent(_Frozen):
+    """A CloudTrail event that changed a component (CloudTrail's own names where it has them)."""
+
+    event: str  # eventName
+    time: int  # epoch seconds
+    principal: str | None  # userIdentity.arn
+    source_ip: str | None  # sourceIPAddress
+    components: list[str]  # the sg-/acl-/rtb-/eni- ids it touched
+    rules: list[str] = []  # security group rule ids it names
+    summary: str = ""
+    source: str | None = None  # file it was read from
+
+
+class ChangePoint(_Frozen):
+    """When the observed action of a group flipped."""
+
+    at: int  # start of the first record showing the new action
+    previous: int | None  # start of the last record showing the old action before it
+    before: str  # ACCEPT | REJECT
+    after: str
+    records_before: int
+    records_after: int
+
+
+class Blocking(_Frozen):
+    """Observed REJECT records explained by one rule (CONTRACT's `blocked_by` fields)."""
+
+    kind: str
+    id: str | None
+    direction: str | None
+    rule: int | str | None
+    return_path: bool
+    records: int
+    flows: int  # distinct 5-tuples (a request and its response are one flow)
+    first_seen: int
+    last_seen: int
+    groups: list[str] | None = None
+    detail: str = ""
+    flows_estimated: bool = False  # past 4096 flows the count is a sketch's estimate (within a few percent)
+    ports: list[str] = []  # the most rejected services, e.g. "tcp 3306"
+    interfaces: list[str] = []  # the interfaces that logged them, most records first
+
+
+class Disagreement(_Frozen):
+    interface_id: str
+    direction: str
+    observed: str
+    predicted: str
+    src: str
+    dst: str
+    dst_port: int | None
+    protocol: str
+    records: int
+    first_seen: int
+    last_seen: int
+    explanation: str
+    response: bool = False  # the records are responses (only a network ACL can reject those)
+    src_port: int | None = None
+    service_port: int | None = None
+    blocked_by: dict[str, object] | None = None  # the predicted blocker, when the snapshot says REJECT
+    rules_to_differ: list[RuleChange] = []
+    change_point: ChangePoint | None = None
+    suspected_event: TrailEvent | None = None
+
+
+class SkippedInterface(_Frozen):
+    interface_id: str
+    records: int
+    reason: str
+
+
+class BadLine(_Frozen):
+    source: str
+    line: int
+    text: str
+    reason: str
+
+
+class ReconcileResult(_Frozen):
+    summary: Summary
+    blocking: list[Blocking]
+    disagreements: list[Disagreement]
+    skipped_interfaces: list[SkippedInterface] = []
+    bad_lines: list[BadLine] = []
+    cloudtrail_events: int | None = None  # EC2 change events read with --cloudtrail
+    notes: list[str] = []
+
+
+def utc_text(epoch: int | None, *, zone: bool = True) -> str:
+    """Epoch seconds as '2024-03-12 14:07:05 UTC'."""
+    if epoch is None:
+        return "-"
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%d %H:%M:%S" + (" UTC" if zone else ""))
+
+
+class ObservedRecord(_Frozen):
+    """One record the model predicts for an explained flow, next to what the logs recorded for it."""
+
+    interface_id: str
+    direction: str
+    predicted: str  # ACCEPT | REJECT
+    return_path: bool
+    srcaddr: str | None
+    dstaddr: str | None
+    srcport: int | None
+    dstport: int | None
+    protocol: int | None
+    records: int  # observed records matching it
+    accept: int
+    reject: int
+    first_seen: int | None = None
+    last_seen: int | None = None
+    agrees: bool | None = None  # None when nothing was logged
+    why_none: list[str] = []  # when nothing was logged: why none may be expected
+
+
+class Observed(_Frozen):
+    """`reach explain --flow-logs`: the predicted records per interface next to the observed ones."""
+
+    records: list[ObservedRecord]
+    unreached: list[str] = []  # where the flow stops before reaching more interfaces
+    read: int = 0  # records read
+    unparsable: int = 0
