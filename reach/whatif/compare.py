@@ -21,6 +21,7 @@ from reach.whatif.diff import diff_networks
 from reach.whatif.headerspace import filter_flips, flip_notes, route_flips
 from reach.whatif.intents import Intent
 from reach.whatif.observed import changed_connections, group_connections
+from reach.whatif.relevance import may_flip
 from reach.whatif.results import ChangedFlow, WhatIfResult, WhatIfSummary
 
 _SOURCE_ORDER = {"observed": 0, "intent": 1, "header-space": 2}
@@ -48,7 +49,7 @@ def compare(
     scope = diff.scope
     said = list(notes)
     changed: list[ChangedFlow] = []
-    records = connections = 0
+    records = connections = explained = 0
     if flows is not None:
         if diff.empty:
             said.append("the change alters no rule: the flow logs were not replayed")
@@ -57,7 +58,9 @@ def compare(
                 flows, interfaces=scope.interfaces, addresses=scope.addresses(old.network, new.network)
             )
             records, connections = grouped.records_read, grouped.table.num_rows
-            changed += changed_connections(old, new, grouped.table)
+            relevant = grouped.table.filter(may_flip(old.network, new.network, scope, grouped.table))
+            explained = relevant.num_rows
+            changed += changed_connections(old, new, relevant)
     if intents:
         changed += _intent_changes(old, new, intents, said)
     if header_space if header_space is not None else (flows is None and not intents):
@@ -81,6 +84,7 @@ def compare(
         affected_interfaces=len(scope.interfaces),
         observed_records=records,
         observed_connections=connections,
+        explained_connections=explained,
         intents=len(intents or ()),
         header_space_groups=sum(c.source == "header-space" for c in changed),
         changed=len(changed),

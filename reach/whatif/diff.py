@@ -32,6 +32,15 @@ class Scope:
     subnets: set[str] = field(default_factory=set)  # association changed, or ACL / route table changed
     interfaces: set[str] = field(default_factory=set)  # every interface a changed flow may touch
     source_dest_check: set[str] = field(default_factory=set)  # interfaces whose check was turned on or off
+    rerouted: set[str] = field(default_factory=set)  # subnets whose routing changed (table, routes, or a hop)
+
+    @property
+    def coarse(self) -> set[str]:
+        """Interfaces whose every flow is re-explained: their routing or forwarding changed, which no rule
+        box describes. The others' flows are re-explained only where they meet a changed rule."""
+        return self.source_dest_check | self.rerouted_interfaces
+
+    rerouted_interfaces: set[str] = field(default_factory=set)
 
     def addresses(self, *networks: Network) -> set[str]:
         """The private addresses of the affected interfaces, as flow logs write them."""
@@ -174,6 +183,8 @@ def _subnets(before: Network, after: Network, scope: Scope) -> list[RuleChange]:
         for attribute, kind in (("route_table", "route table"), ("nacl", "network ACL")):
             was, now = getattr(old, attribute), getattr(new, attribute)
             if was != now:
+                if attribute == "route_table":
+                    scope.rerouted.add(subnet_id)
                 rule = attribute.replace("_", "-").replace("nacl", "network-acl")
                 changes.append(
                     RuleChange(
@@ -228,6 +239,8 @@ def _spread(before: Network, after: Network, scope: Scope) -> None:
         for subnet in network.subnets.values():
             if subnet.nacl in scope.nacls or subnet.route_table in scope.route_tables:
                 scope.subnets.add(subnet.id)
+            if subnet.route_table in scope.route_tables:
+                scope.rerouted.add(subnet.id)
         for interface in network.interfaces.values():
             if set(interface.groups) & scope.security_groups or interface.subnet_id in scope.subnets:
                 scope.interfaces.add(interface.id)
@@ -242,10 +255,13 @@ def _spread(before: Network, after: Network, scope: Scope) -> None:
                     continue
                 if any(route.target_id in through for route in table.routes):
                     scope.subnets.add(subnet.id)
+                    scope.rerouted.add(subnet.id)
                     scope.interfaces.update(i.id for i in _interfaces_in(network, subnet.id))
                     grown = True
         if not grown:
-            return
+            break
+    for network in (before, after):
+        scope.rerouted_interfaces.update(i.id for i in network.interfaces.values() if i.subnet_id in scope.rerouted)
 
 
 def _affected_hops(network: Network, scope: Scope) -> set[str]:

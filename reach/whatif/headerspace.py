@@ -40,7 +40,7 @@ _ROUTE_PROBE = (6, 443)  # route changes are explained for TCP 443, the commones
 
 
 @dataclass(frozen=True)
-class _Stack:
+class FilterStack:
     """An interface's filters in one direction: its subnet's ACL table and its security groups' table
     (None: not filtered, as for an interface without groups that AWS manages)."""
 
@@ -55,13 +55,13 @@ class _Stack:
         return set(self.nacl.lines if self.nacl else ()) | set(self.sg.lines if self.sg else ())
 
 
-def _stack(network: Network, interface: Interface, direction: str) -> _Stack:
+def filter_stack(network: Network, interface: Interface, direction: str) -> FilterStack:
     subnet = network.subnets.get(interface.subnet_id)
     acl = network.nacl_of(subnet) if subnet else None
     filtered = bool(interface.groups) or not interface.requester_managed
     sg = network.sg_table(interface.groups, direction) if filtered else None
     table = getattr(acl, direction) if acl else None
-    return _Stack(interface, direction, acl.id if acl else None, table, sg, subnet.cidrs if subnet else ())
+    return FilterStack(interface, direction, acl.id if acl else None, table, sg, subnet.cidrs if subnet else ())
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def filter_flips(before: Network, after: Network, scope: Scope) -> list[ChangedF
         if old is None or new is None:
             continue
         for direction in ("ingress", "egress"):
-            was, now = _stack(before, old, direction), _stack(after, new, direction)
+            was, now = filter_stack(before, old, direction), filter_stack(after, new, direction)
             changed = was.lines() ^ now.lines()
             boxes = [line for line in changed if line.peer is not None]
             if boxes:
@@ -128,7 +128,7 @@ def _cuts(lo: int, hi: int, bounds: Iterable[tuple[int, int]]) -> list[tuple[int
     return [(a, b - 1) for a, b in zip(ordered, ordered[1:], strict=False)] + [(ordered[-1], hi)]
 
 
-def _flipped_cells(was: _Stack, now: _Stack, boxes: Sequence[RuleLine]) -> tuple[list[_Cell], set[int]]:
+def _flipped_cells(was: FilterStack, now: FilterStack, boxes: Sequence[RuleLine]) -> tuple[list[_Cell], set[int]]:
     """The flipped cells inside the changed boxes, and the protocols examined."""
     lines = was.lines() | now.lines()
     cells: list[_Cell] = []
@@ -145,8 +145,8 @@ def _flipped_cells(was: _Stack, now: _Stack, boxes: Sequence[RuleLine]) -> tuple
 
 
 def _evaluate(
-    was: _Stack,
-    now: _Stack,
+    was: FilterStack,
+    now: FilterStack,
     protocol: int,
     family: int,
     boxes: Sequence[RuleLine],
@@ -219,7 +219,7 @@ def _within(probe: Probe, cidr: Cidr) -> np.ndarray:
     return (probe.family == cidr.family) & after_start & before_end
 
 
-def _verdicts(stack: _Stack, probe: Probe) -> tuple[np.ndarray, list[tuple[str, int]]]:
+def _verdicts(stack: FilterStack, probe: Probe) -> tuple[np.ndarray, list[tuple[str, int]]]:
     """Allowed or not per probe, and for the rejected ones which filter (and ACL line) rejects first."""
     n = len(probe)
     acl_index = first_match(stack.nacl, probe) if stack.nacl is not None else np.full(n, -1, dtype=np.int32)
@@ -295,7 +295,7 @@ def _all_protocols(cells: list[_Cell], examined: set[int]) -> list[_Cell]:
     return out
 
 
-def _describe(was: _Stack, now: _Stack, cells: list[_Cell], examined: set[int]) -> list[ChangedFlow]:
+def _describe(was: FilterStack, now: FilterStack, cells: list[_Cell], examined: set[int]) -> list[ChangedFlow]:
     if not cells:
         return []
     for field in ("addresses", "ports", "codes", "addresses"):
@@ -356,7 +356,7 @@ def _cidrs(family: int, start: int, end: int) -> list[str]:
     return [str(n) for n in ipaddress.summarize_address_range(make(start), make(end))]
 
 
-def _blocker(stack: _Stack, cell: _Cell, peer_text: str) -> Blocker:
+def _blocker(stack: FilterStack, cell: _Cell, peer_text: str) -> Blocker:
     kind, index = cell.blocker
     if kind == "network-acl" and stack.nacl is not None and index >= 0:
         ref = stack.nacl.lines[index].ref

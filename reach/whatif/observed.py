@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from reach.engine.explain import Analyzer
 from reach.engine.explanation import Explanation
@@ -119,16 +120,31 @@ def _conform(batch: pa.RecordBatch) -> pa.RecordBatch:
 def group_connections(
     batches: Iterable[pa.RecordBatch], *, interfaces: Iterable[str] | None, addresses: Iterable[str] = ()
 ) -> Connections:
-    """Distinct connections among the records; with `interfaces=None`, every record is in scope."""
+    """Distinct connections among the records; with `interfaces=None`, every record is in scope.
+
+    Records outside the scope are dropped batch by batch in Arrow (hash lookups in C++) before DuckDB sees
+    them: a change usually touches a few percent of the interfaces, so DuckDB groups a few percent of the
+    records.
+    """
     counted = [0]
+    scope_ids = None if interfaces is None else pa.array(sorted(interfaces), pa.string())
+    scope_addresses = pa.array(sorted(addresses), pa.string())
 
     def stream() -> Iterator[pa.RecordBatch]:
-        for batch in batches:
-            counted[0] += batch.num_rows
-            yield _conform(batch)
+        for raw in batches:
+            counted[0] += raw.num_rows
+            batch = _conform(raw)
+            if scope_ids is not None:
+                keep = pc.is_in(batch.column("interface_id"), value_set=scope_ids)
+                for name in ("srcaddr", "dstaddr", "pkt_srcaddr", "pkt_dstaddr"):
+                    keep = pc.or_(keep, pc.is_in(batch.column(name), value_set=scope_addresses))
+                batch = batch.filter(pc.fill_null(keep, False))
+            if batch.num_rows:
+                yield batch
 
     connection = duckdb.connect()
     try:
+        connection.execute("SET enable_progress_bar = false")  # stdout carries the report
         connection.register("batches", pa.RecordBatchReader.from_batches(_SCHEMA, stream()))
         connection.register("scope_interfaces", pa.table({"id": pa.array(sorted(interfaces or ()), pa.string())}))
         connection.register("scope_addresses", pa.table({"address": pa.array(sorted(addresses), pa.string())}))

@@ -79,7 +79,8 @@ class WhatIfSummary(_Frozen):
     rule_changes: int
     affected_interfaces: int
     observed_records: int  # flow-log records read
-    observed_connections: int  # distinct connections re-explained (those that touch what changed)
+    observed_connections: int  # distinct connections that touch an affected interface or subnet
+    explained_connections: int  # … of which a changed rule can decide, explained before and after
     intents: int
     header_space_groups: int
     changed: int
