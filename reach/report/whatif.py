@@ -114,6 +114,7 @@ def render_whatif_text(result: WhatIfResult, console: Console, title: str = "Wha
             )
         console.print(rules)
     if result.changed:
+        observed = any(c.source == "observed" for c in result.changed)
         flows = Table(
             title=f"Verdicts that change ({len(result.changed)})",
             title_justify="left",
@@ -121,10 +122,11 @@ def render_whatif_text(result: WhatIfResult, console: Console, title: str = "Wha
             header_style="bold",
             pad_edge=False,
         )
-        for column in ("records", "from", "before", "after", "flow", "responsible", "first seen", "last seen"):
+        columns = ["records", "from", "before", "after", "flow", "responsible", "first seen", "last seen"]
+        for column in columns if observed else columns[1:6]:
             flows.add_column(column, overflow="fold")
         for changed in result.changed:
-            flows.add_row(
+            row: list[str | Text] = [
                 f"{changed.observed_records:,}" if changed.source == "observed" else "",
                 changed.source,
                 Text(changed.before, style="green" if changed.before == "ACCEPT" else "red"),
@@ -133,12 +135,18 @@ def render_whatif_text(result: WhatIfResult, console: Console, title: str = "Wha
                 _responsible(changed),
                 _time(changed.first_seen),
                 _time(changed.last_seen),
-            )
+            ]
+            flows.add_row(*(row if observed else row[1:6]))
         console.print(flows)
+        # Each component responsible once, in its own words (for the first flow it blocks).
+        blocked: dict[str, list[ChangedFlow]] = {}
         for changed in result.changed:
-            blocker = changed.blocked_by
-            if blocker is not None and changed.source != "header-space":
-                console.print(Text(f"  {_flow_text(changed)}: {blocker.detail}", style="dim"))
+            if changed.blocked_by is not None:
+                blocked.setdefault(_responsible(changed), []).append(changed)
+        for responsible, group in blocked.items():
+            more = f" (and {len(group) - 1} more)" if len(group) > 1 else ""
+            detail = group[0].blocked_by.detail if group[0].blocked_by else ""
+            console.print(Text(f"  {responsible}: {detail}{more}", style="dim"))
     else:
         console.print("No verdict changes.")
     console.print(Text.assemble(("Summary  ", "bold"), _summary_text(result)))
