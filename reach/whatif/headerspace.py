@@ -50,6 +50,7 @@ class FilterStack:
     nacl: RuleTable | None
     sg: RuleTable | None
     local: tuple[Cidr, ...] = ()  # the interface's subnet: traffic within it never crosses the ACL
+    group_labels: tuple[str, ...] = ()  # "sg-… (name)", for explanations
 
     def lines(self) -> set[RuleLine]:
         return set(self.nacl.lines if self.nacl else ()) | set(self.sg.lines if self.sg else ())
@@ -61,7 +62,13 @@ def filter_stack(network: Network, interface: Interface, direction: str) -> Filt
     filtered = bool(interface.groups) or not interface.requester_managed
     sg = network.sg_table(interface.groups, direction) if filtered else None
     table = getattr(acl, direction) if acl else None
-    return FilterStack(interface, direction, acl.id if acl else None, table, sg, subnet.cidrs if subnet else ())
+    labels = tuple(
+        f"{g} ({network.security_groups[g].name})"
+        if g in network.security_groups and network.security_groups[g].name
+        else g
+        for g in interface.groups
+    )
+    return FilterStack(interface, direction, acl.id if acl else None, table, sg, subnet.cidrs if subnet else (), labels)
 
 
 @dataclass(frozen=True)
@@ -338,9 +345,17 @@ def _describe(was: FilterStack, now: FilterStack, cells: list[_Cell], examined: 
                 src_ranges=ranges if was.direction == "ingress" else None,
                 dst_ranges=ranges if was.direction == "egress" else None,
                 dst_ports=ports_text,
+                note=_public_note(interface, was.direction, cell.family),
             )
         )
     return flows
+
+
+def _public_note(interface: Interface, direction: str, family: int) -> str | None:
+    """Flow logs and rules see the private address; from the internet the interface is reached at its public one."""
+    if direction != "ingress" or family != IPV4 or not interface.public_ips:
+        return None
+    return f"from the internet, {interface.label} is reached at {format_address(IPV4, interface.public_ips[0][0])}"
 
 
 def _verdict(ok: bool) -> str:
@@ -378,7 +393,7 @@ def _blocker(stack: FilterStack, cell: _Cell, peer_text: str) -> Blocker:
         direction=stack.direction,
         rule=None,
         groups=groups,
-        detail=f"no rule of {', '.join(groups) or 'no security group'} on {interface.label} allows "
+        detail=f"no rule of {', '.join(stack.group_labels) or 'no security group'} on {interface.label} allows "
         f"{side} {what} {to_from} {peer_text}",
         reason="ENI_SG_RULES_MISMATCH",
     )
