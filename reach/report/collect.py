@@ -15,14 +15,14 @@ from reach.snapshot.collector import CollectResult
 
 # The resource counts worth a word in the summary, by call.
 _HEADLINE = (
-    ("describe-vpcs", "VPCs"),
-    ("describe-subnets", "subnets"),
-    ("describe-network-interfaces", "interfaces"),
-    ("describe-instances", "reservations"),
-    ("describe-security-groups", "security groups"),
-    ("describe-flow-logs", "flow logs"),
-    ("describe-load-balancers", "load balancers"),
-    ("describe-transit-gateways", "transit gateways"),
+    ("describe-vpcs", "VPC"),
+    ("describe-subnets", "subnet"),
+    ("describe-network-interfaces", "interface"),
+    ("describe-instances", "reservation"),
+    ("describe-security-groups", "security group"),
+    ("describe-flow-logs", "flow log"),
+    ("describe-load-balancers", "load balancer"),
+    ("describe-transit-gateways", "transit gateway"),
 )
 
 
@@ -72,7 +72,8 @@ def render_collect_text(result: CollectResult, console: Console, *, quiet: bool 
         for record in result.calls:
             items.setdefault((record.account, record.region), {})[record.call] = record.items
         for (account, region), counts in sorted(items.items()):
-            words = [f"{counts[call]} {label}" for call, label in _HEADLINE if counts.get(call)]
+            words = [f"{counts[call]} {label}{'' if counts[call] == 1 else 's'}" for call, label in _HEADLINE
+                     if counts.get(call)]
             console.print(f"  {account}/{region}: {', '.join(words) or 'nothing'}")
     if result.errors:
         denied = len(result.denied)

@@ -14,6 +14,7 @@ import boto3
 import pytest
 from botocore import xform_name
 from botocore.awsrequest import AWSResponse
+from moto import settings as moto_settings
 
 from reach.api import Snapshot
 from reach.errors import ReachError
@@ -349,3 +350,37 @@ def test_policy_lists_exactly_the_actions_called(moto_server: Moto, network: Bui
     assert statement["Effect"] == "Allow" and statement["Resource"] == "*"
     assert all(a.split(":")[1].startswith(("Describe", "Get", "Search")) for a in called)
     assert "ec2:DescribeRegions" in iam_policy(all_regions=True)["Statement"][0]["Action"]
+
+
+def test_the_printed_policy_is_enough_under_moto_iam_and_a_missing_action_is_denied(
+    moto_server: Moto, network: Built, tmp_path: Path
+) -> None:
+    """With moto checking every request against IAM: the minimal policy collects everything; the same policy
+    without ec2:DescribeFlowLogs is denied that one call, recorded, and the rest is collected."""
+    iam = moto_server.client("iam")
+    keys = {}
+    for user, drop in (("reach-full", None), ("reach-no-flow-logs", "ec2:DescribeFlowLogs")):
+        policy = iam_policy()
+        policy["Statement"][0]["Action"] = [a for a in policy["Statement"][0]["Action"] if a != drop]
+        iam.create_user(UserName=user)
+        iam.put_user_policy(UserName=user, PolicyName="reach", PolicyDocument=json.dumps(policy))
+        keys[user] = iam.create_access_key(UserName=user)["AccessKey"]
+
+    def session(user: str) -> boto3.Session:
+        key = keys[user]
+        return boto3.Session(
+            region_name=REGION,
+            aws_access_key_id=key["AccessKeyId"],
+            aws_secret_access_key=key["SecretAccessKey"],
+        )
+
+    before = moto_settings.INITIAL_NO_AUTH_ACTION_COUNT
+    moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = 0  # from now on moto authorizes every request
+    try:
+        full = _collect(moto_server, tmp_path / "full", session("reach-full"))
+        partial = _collect(moto_server, tmp_path / "partial", session("reach-no-flow-logs"))
+    finally:
+        moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = before
+    assert full.errors == [] and full.collected
+    assert [(e.call, e.denied) for e in partial.errors] == [("describe-flow-logs", True)]
+    assert len(partial.files) == len(full.files) - 1
