@@ -6,7 +6,6 @@ Every `ReachError` becomes a message on stderr and exit status 2.
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 from typing import Annotated, TypeVar
 
@@ -473,4 +472,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -10,6 +10,8 @@ from reach.model.rules import protocol_name
 
 
 def suggest_fix(network: Network, blocker: Blocker, ctx: dict[str, object]) -> str | None:
+    if isinstance(ctx.get("fix"), str):  # the step that found the blocker knew the fix (TGW, endpoints, LBs)
+        return str(ctx["fix"])
     if blocker.kind == "security-group" and "packet" in ctx:
         return _security_group_fix(network, blocker, ctx)
     if blocker.kind == "network-acl" and "packet" in ctx:
@@ -45,7 +47,7 @@ def _protocol_args(packet: Packet, ports: tuple[int, int]) -> tuple[str, str]:
 def _security_group_fix(network: Network, blocker: Blocker, ctx: dict[str, object]) -> str:
     packet, peer = ctx["packet"], ctx["peer"]
     assert isinstance(packet, Packet) and isinstance(peer, int)
-    group = (blocker.groups or [blocker.id])[0]
+    group = (blocker.groups or [str(blocker.id)])[0]
     protocol, ports = _protocol_args(packet, packet.dst_ports)
     # Prefer naming the peer's security group (it follows the peer when its address changes).
     peer_interfaces = network.interfaces_at(packet.family, peer)

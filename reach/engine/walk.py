@@ -73,19 +73,56 @@ class Walker:
 
     # --- bookkeeping ---------------------------------------------------------------------------
 
-    def hop(self, kind: str, id: str | None, detail: str, *, direction: str | None = None,
-            decision: str = "allow", rule: int | str | None = None) -> None:
-        self.hops.append(Hop(kind=kind, id=id, direction=direction, decision=decision, rule=rule,
-                             detail=detail, return_path=self.return_path))
+    def hop(
+        self,
+        kind: str,
+        id: str | None,
+        detail: str,
+        *,
+        direction: str | None = None,
+        decision: str = "allow",
+        rule: int | str | None = None,
+    ) -> None:
+        self.hops.append(
+            Hop(
+                kind=kind,
+                id=id,
+                direction=direction,
+                decision=decision,
+                rule=rule,
+                detail=detail,
+                return_path=self.return_path,
+            )
+        )
         if id is not None:
             self.path.append(id)
 
-    def block(self, kind: str, id: str | None, reason: str, detail: str, *, direction: str | None = None,
-              rule: int | str | None = None, groups: list[str] | None = None, record: _Record | None = None,
-              blocked_ports: str | None = None, fix_context: dict[str, object] | None = None) -> None:
+    def block(
+        self,
+        kind: str,
+        id: str | None,
+        reason: str,
+        detail: str,
+        *,
+        direction: str | None = None,
+        rule: int | str | None = None,
+        groups: list[str] | None = None,
+        record: _Record | None = None,
+        blocked_ports: str | None = None,
+        fix_context: dict[str, object] | None = None,
+    ) -> None:
         self.hop(kind, id, detail, direction=direction, decision="deny", rule=rule)
-        blocker = Blocker(kind=kind, id=id, direction=direction, rule=rule, return_path=self.return_path,
-                          groups=groups, detail=detail, reason=reason, blocked_ports=blocked_ports)
+        blocker = Blocker(
+            kind=kind,
+            id=id,
+            direction=direction,
+            rule=rule,
+            return_path=self.return_path,
+            groups=groups,
+            detail=detail,
+            reason=reason,
+            blocked_ports=blocked_ports,
+        )
         self.blockers.append(blocker)
         if record is not None and self.alive:
             record.action = "REJECT"
@@ -118,13 +155,23 @@ class Walker:
         out = []
         for r in self._records:
             ports = r.packet.protocol in (6, 17)
-            out.append(FlowLogRecord(
-                interface_id=r.interface_id, direction=r.direction, action=r.action, return_path=r.return_path,
-                srcaddr=r.srcaddr, dstaddr=r.dstaddr,
-                srcport=(r.packet.src_ports[0] if r.packet.src_ports[0] == r.packet.src_ports[1] else None) if ports else 0,
-                dstport=(r.packet.dst_ports[0] if r.packet.dst_ports[0] == r.packet.dst_ports[1] else None) if ports else 0,
-                protocol=r.packet.protocol if r.packet.protocol >= 0 else None,
-            ))
+            out.append(
+                FlowLogRecord(
+                    interface_id=r.interface_id,
+                    direction=r.direction,
+                    action=r.action,
+                    return_path=r.return_path,
+                    srcaddr=r.srcaddr,
+                    dstaddr=r.dstaddr,
+                    srcport=(r.packet.src_ports[0] if r.packet.src_ports[0] == r.packet.src_ports[1] else None)
+                    if ports
+                    else 0,
+                    dstport=(r.packet.dst_ports[0] if r.packet.dst_ports[0] == r.packet.dst_ports[1] else None)
+                    if ports
+                    else 0,
+                    protocol=r.packet.protocol if r.packet.protocol >= 0 else None,
+                )
+            )
         return out
 
     # --- filters -------------------------------------------------------------------------------
@@ -133,8 +180,13 @@ class Walker:
         groups = list(interface.groups)
         label = groups[0] if len(groups) == 1 else interface.id
         if self.return_path:
-            self.hop("security-group", label, f"response of a tracked connection: {interface.label}'s security "
-                     "groups let it through whatever their rules say", direction=direction)
+            self.hop(
+                "security-group",
+                label,
+                f"response of a tracked connection: {interface.label}'s security "
+                "groups let it through whatever their rules say",
+                direction=direction,
+            )
             return
         if not groups and interface.requester_managed:
             self.notes.append(f"{interface.label} has no security groups (requester-managed): not filtered")
@@ -146,17 +198,28 @@ class Walker:
         what = describe_match(packet.protocol, packet.dst_ports, (packet.code, packet.code))
         if index >= 0:
             ref = table.lines[index].ref
-            self.hop("security-group", ref.id if len(groups) > 1 else label, ref.detail, direction=direction, rule=ref.rule)
+            self.hop(
+                "security-group", ref.id if len(groups) > 1 else label, ref.detail, direction=direction, rule=ref.rule
+            )
             return
         names = ", ".join(self._group_label(g) for g in groups) or "no security group"
         side, to_from = ("inbound", "from") if direction == "ingress" else ("outbound", "to")
         unknown = unresolved_rules(self, table, packet)  # rules naming a group the snapshot lacks
         detail = f"no rule of {names} on {interface.label} allows {side} {what} {to_from} "
-        detail += format_address(packet.family, peer) + (unknown_reference_detail(unknown, packet, peer) if unknown else "")
+        detail += format_address(packet.family, peer) + (
+            unknown_reference_detail(unknown, packet, peer) if unknown else ""
+        )
         detail += discarded or ""
-        self.block("security-group", label, "SG_REFERENCING_SUPPORT" if discarded else unknown_reason(unknown), detail,
-                   direction=direction, groups=groups, record=record,
-                   fix_context={"interface": interface.id, "packet": packet, "peer": peer})
+        self.block(
+            "security-group",
+            label,
+            "SG_REFERENCING_SUPPORT" if discarded else unknown_reason(unknown),
+            detail,
+            direction=direction,
+            groups=groups,
+            record=record,
+            fix_context={"interface": interface.id, "packet": packet, "peer": peer},
+        )
 
     def _group_label(self, group_id: str) -> str:
         group = self.network.security_groups.get(group_id)
@@ -165,7 +228,12 @@ class Walker:
     def network_acl(self, subnet: Subnet, direction: str, packet: Packet, record: _Record | None) -> None:
         acl = self.network.nacl_of(subnet)
         if acl is None:
-            self.hop("network-acl", None, f"{subnet.id} has no network ACL in the snapshot: assumed to allow", direction=direction)
+            self.hop(
+                "network-acl",
+                None,
+                f"{subnet.id} has no network ACL in the snapshot: assumed to allow",
+                direction=direction,
+            )
             return
         table = acl.ingress if direction == "ingress" else acl.egress
         peer = packet.src if direction == "ingress" else packet.dst
@@ -183,11 +251,22 @@ class Walker:
             blocked = ", ".join(port_text((a, b)) for a, b, _ in denied)
             blocked_ports = f"{blocked} of {port_text(packet.dst_ports)}"
             if len(denied) < len(pieces):
-                detail = f"ports {blocked_ports} are blocked by {acl.id} {'inbound' if direction == 'ingress' else 'outbound'} rule " \
-                         f"{'*' if ref.rule in (32767, 32768) else '#' + str(ref.rule)}: {detail}"
-        self.block("network-acl", acl.id, "SUBNET_ACL_RESTRICTION", detail, direction=direction, rule=ref.rule,
-                   record=record, blocked_ports=blocked_ports,
-                   fix_context={"acl": acl.id, "packet": packet, "peer": peer, "ports": (lo, hi), "subnet": subnet.id})
+                detail = (
+                    f"ports {blocked_ports} are blocked by {acl.id} "
+                    f"{'inbound' if direction == 'ingress' else 'outbound'} rule "
+                    f"{'*' if ref.rule in (32767, 32768) else '#' + str(ref.rule)}: {detail}"
+                )
+        self.block(
+            "network-acl",
+            acl.id,
+            "SUBNET_ACL_RESTRICTION",
+            detail,
+            direction=direction,
+            rule=ref.rule,
+            record=record,
+            blocked_ports=blocked_ports,
+            fix_context={"acl": acl.id, "packet": packet, "peer": peer, "ports": (lo, hi), "subnet": subnet.id},
+        )
 
     # --- moving ----------------------------------------------------------------------------------
 
@@ -195,13 +274,23 @@ class Walker:
         """A packet leaves an interface (its own, or forwarded by an appliance)."""
         record = self.observe(interface.id, "egress", packet)
         if not interface.holds(packet.family, packet.src) and interface.source_dest_check:
-            self.block("network-interface", interface.id, "ENI_SOURCE_DEST_CHECK_RESTRICTION",
-                       f"{interface.label} has source/destination check on, so it drops packets from "
-                       f"{packet.src_text}, which is not its own address", direction="egress", record=record,
-                       fix_context={"interface": interface.id})
+            self.block(
+                "network-interface",
+                interface.id,
+                "ENI_SOURCE_DEST_CHECK_RESTRICTION",
+                f"{interface.label} has source/destination check on, so it drops packets from "
+                f"{packet.src_text}, which is not its own address",
+                direction="egress",
+                record=record,
+                fix_context={"interface": interface.id},
+            )
         else:
-            self.hop("network-interface", interface.id, f"{interface.label} sends {packet.src_text} -> {packet.dst_text}",
-                     direction="egress")
+            self.hop(
+                "network-interface",
+                interface.id,
+                f"{interface.label} sends {packet.src_text} -> {packet.dst_text}",
+                direction="egress",
+            )
         self.security_groups(interface, "egress", packet, record)
         return self.route(self.network.subnets[interface.subnet_id], packet, record)
 
@@ -209,8 +298,13 @@ class Walker:
         """The VPC router takes the packet out of `subnet`: same-subnet delivery, or a route."""
         self._routed += 1
         if self._routed > _MAX_ROUTINGS:
-            self.block("route-table", subnet.route_table, "ROUTING_LOOP",
-                       f"the packet to {packet.dst_text} went through {_MAX_ROUTINGS} routers without arriving: a routing loop")
+            self.block(
+                "route-table",
+                subnet.route_table,
+                "ROUTING_LOOP",
+                f"the packet to {packet.dst_text} went through {_MAX_ROUTINGS} routers without arriving: "
+                "a routing loop",
+            )
             return None
         if any(c.contains(packet.family, packet.dst) for c in subnet.cidrs):
             return self.arrive(subnet, packet, crossing=False)
@@ -218,22 +312,40 @@ class Walker:
         route = table.lookup(packet.family, packet.dst) if table else None
         if table is None:
             if self.network.vpc_holds(subnet.vpc_id, packet.family, packet.dst):
-                self.hop("route-table", None, f"{subnet.id} has no route table in the snapshot; the VPC's local route applies")
+                self.hop(
+                    "route-table",
+                    None,
+                    f"{subnet.id} has no route table in the snapshot; the VPC's local route applies",
+                )
                 self.network_acl(subnet, "egress", packet, record)
                 return self.local(subnet.vpc_id, packet, None, None)
-            self.block("route-table", None, "NO_ROUTE_TO_DESTINATION",
-                       f"{subnet.id} has no route table in the snapshot, so nothing routes {packet.dst_text}")
+            self.block(
+                "route-table",
+                None,
+                "NO_ROUTE_TO_DESTINATION",
+                f"{subnet.id} has no route table in the snapshot, so nothing routes {packet.dst_text}",
+            )
             return None
         if route is None:
             hint, fix = endpoint_hint(self, table, packet)
-            self.block("route-table", table.id, "NO_ROUTE_TO_DESTINATION",
-                       f"no route in {table.id} matches {packet.dst_text}" + hint,
-                       fix_context={"table": table.id, "packet": packet, **({"fix": fix} if fix else {})})
+            self.block(
+                "route-table",
+                table.id,
+                "NO_ROUTE_TO_DESTINATION",
+                f"no route in {table.id} matches {packet.dst_text}" + hint,
+                fix_context={"table": table.id, "packet": packet, **({"fix": fix} if fix else {})},
+            )
             return None
         self._last_route = (table, route)
         if route.state != "active":
-            self.block("route-table", table.id, "BAD_STATE_ROUTE", route.ref.detail + f": its target is gone, so {packet.dst_text} is dropped",
-                       rule=route.destination, fix_context={"table": table.id, "route": route})
+            self.block(
+                "route-table",
+                table.id,
+                "BAD_STATE_ROUTE",
+                route.ref.detail + f": its target is gone, so {packet.dst_text} is dropped",
+                rule=route.destination,
+                fix_context={"table": table.id, "route": route},
+            )
             return None
         self.hop("route-table", table.id, route.ref.detail, rule=route.destination)
         self.network_acl(subnet, "egress", packet, record)
@@ -266,19 +378,28 @@ class Walker:
         if kind == "vpn-gateway":
             self.hop(kind, target, "leaves the snapshot through a VPN gateway", direction="egress")
             return ("exit", target, packet)
-        self.block("route-table", table.id, "UNSUPPORTED_COMPONENT",
-                   f"{table.id} routes {route.destination} to {target} ({kind}), which reach does not model yet",
-                   rule=route.destination)
+        self.block(
+            "route-table",
+            table.id,
+            "UNSUPPORTED_COMPONENT",
+            f"{table.id} routes {route.destination} to {target} ({kind}), which reach does not model yet",
+            rule=route.destination,
+        )
         return None
 
     def local(self, vpc_id: str, packet: Packet, table: RouteTable | None, route: Route | None) -> Arrival | None:
         subnet = self.network.subnet_of(vpc_id, packet.family, packet.dst)
         if subnet is None:
             vpc = self.network.vpcs.get(vpc_id)
-            self.block("route-table", table.id if table else None, "VPC_ADDRESS_NOT_IN_SUBNET",
-                       f"{packet.dst_text} is inside {vpc_id}'s CIDR but in no subnet, so the local route delivers it nowhere"
-                       if vpc else f"{packet.dst_text} is in no subnet of {vpc_id}",
-                       rule=route.destination if route else None)
+            self.block(
+                "route-table",
+                table.id if table else None,
+                "VPC_ADDRESS_NOT_IN_SUBNET",
+                f"{packet.dst_text} is inside {vpc_id}'s CIDR but in no subnet, so the local route delivers it nowhere"
+                if vpc
+                else f"{packet.dst_text} is in no subnet of {vpc_id}",
+                rule=route.destination if route else None,
+            )
             return None
         return self.arrive(subnet, packet, crossing=True)
 
@@ -293,11 +414,18 @@ class Walker:
         if nat is None and receiver is not None:
             nat = self.network.gateway_for_interface(receiver.id)
         if nat is None and receiver is None:
-            self.block("network-interface", None, "DESTINATION_ADDRESS_UNASSIGNED",
-                       f"no interface in {subnet.id} holds {format_address(packet.family, at)}")
+            self.block(
+                "network-interface",
+                None,
+                "DESTINATION_ADDRESS_UNASSIGNED",
+                f"no interface in {subnet.id} holds {format_address(packet.family, at)}",
+            )
             return None
-        record = self.observe(nat.interface_id if nat else receiver.id if receiver else None, "ingress",
-                              packet if nat is None or self.return_path else packet.with_(dst=at))
+        record = self.observe(
+            nat.interface_id if nat else receiver.id if receiver else None,
+            "ingress",
+            packet if nat is None or self.return_path else packet.with_(dst=at),
+        )
         if crossing:
             self.network_acl(subnet, "ingress", packet, record)
         if nat is not None:
@@ -305,7 +433,12 @@ class Walker:
         assert receiver is not None
         self.security_groups(receiver, "ingress", packet, record)
         if not receiver.holds(packet.family, packet.dst):
-            self.hop("network-interface", receiver.id, f"{receiver.label} forwards (source/destination check off)", direction="ingress")
+            self.hop(
+                "network-interface",
+                receiver.id,
+                f"{receiver.label} forwards (source/destination check off)",
+                direction="ingress",
+            )
             return self.send(receiver, packet)
         if self.return_path and receiver.id in self.appliance_sessions:  # a NAT instance's answer
             return unmasquerade(self, receiver, packet)
@@ -326,7 +459,12 @@ class Walker:
     def to_appliance(self, interface_id: str, subnet: Subnet, packet: Packet) -> Arrival | None:
         appliance = self.network.interfaces.get(interface_id)
         if appliance is None:
-            self.block("network-interface", interface_id, "UNKNOWN_RESOURCE", f"the route's target {interface_id} is not in the snapshot")
+            self.block(
+                "network-interface",
+                interface_id,
+                "UNKNOWN_RESOURCE",
+                f"the route's target {interface_id} is not in the snapshot",
+            )
             return None
         target_subnet = self.network.subnets[appliance.subnet_id]
         record = self.observe(appliance.id, "ingress", packet)
@@ -334,13 +472,23 @@ class Walker:
             self.network_acl(target_subnet, "ingress", packet, record)
         self.security_groups(appliance, "ingress", packet, record)
         if appliance.source_dest_check and not appliance.holds(packet.family, packet.dst):
-            self.block("network-interface", appliance.id, "ENI_SOURCE_DEST_CHECK_RESTRICTION",
-                       f"{appliance.label} has source/destination check on, so it drops traffic for {packet.dst_text}, "
-                       "which is not its own address", direction="ingress", record=record,
-                       fix_context={"interface": appliance.id})
+            self.block(
+                "network-interface",
+                appliance.id,
+                "ENI_SOURCE_DEST_CHECK_RESTRICTION",
+                f"{appliance.label} has source/destination check on, so it drops traffic for {packet.dst_text}, "
+                "which is not its own address",
+                direction="ingress",
+                record=record,
+                fix_context={"interface": appliance.id},
+            )
         else:
-            self.hop("network-interface", appliance.id, f"{appliance.label} forwards (source/destination check off)",
-                     direction="ingress")
+            self.hop(
+                "network-interface",
+                appliance.id,
+                f"{appliance.label} forwards (source/destination check off)",
+                direction="ingress",
+            )
         return self.send(appliance, masquerade(self, appliance, packet))
 
     # --- gateways --------------------------------------------------------------------------------
@@ -356,22 +504,41 @@ class Walker:
 
     def internet_gateway_out(self, igw_id: str, gateway: Gateway | None, vpc_id: str, packet: Packet) -> Arrival | None:
         if gateway is None:
-            self.notes.append(f"{igw_id} is not in the snapshot: assumed to be an internet gateway attached to {vpc_id}")
+            self.notes.append(
+                f"{igw_id} is not in the snapshot: assumed to be an internet gateway attached to {vpc_id}"
+            )
         if packet.family == IPV4:
             if is_rfc1918(packet.family, packet.dst) or is_rfc6598(packet.family, packet.dst):
-                code = "IGW_DESTINATION_ADDRESS_NOT_IN_RFC1918_EGRESS" if is_rfc1918(packet.family, packet.dst) \
+                code = (
+                    "IGW_DESTINATION_ADDRESS_NOT_IN_RFC1918_EGRESS"
+                    if is_rfc1918(packet.family, packet.dst)
                     else "IGW_DESTINATION_ADDRESS_NOT_IN_RFC6598_EGRESS"
-                self.block("internet-gateway", igw_id, code,
-                           f"{igw_id} drops traffic to the private address {packet.dst_text}", direction="egress")
+                )
+                self.block(
+                    "internet-gateway",
+                    igw_id,
+                    code,
+                    f"{igw_id} drops traffic to the private address {packet.dst_text}",
+                    direction="egress",
+                )
                 return None
             public = self._public_address(vpc_id, packet)
             if public is None:
-                self.block("internet-gateway", igw_id, "IGW_PUBLIC_IP_ASSOCIATION_FOR_EGRESS",
-                           f"{packet.src_text} has no public IPv4 address, so {igw_id} cannot carry it to the internet",
-                           direction="egress", fix_context={"vpc": vpc_id, "src": packet.src})
+                self.block(
+                    "internet-gateway",
+                    igw_id,
+                    "IGW_PUBLIC_IP_ASSOCIATION_FOR_EGRESS",
+                    f"{packet.src_text} has no public IPv4 address, so {igw_id} cannot carry it to the internet",
+                    direction="egress",
+                    fix_context={"vpc": vpc_id, "src": packet.src},
+                )
                 return None
-            self.hop("internet-gateway", igw_id, f"{igw_id} translates {packet.src_text} to its public address "
-                     f"{format_address(IPV4, public)}", direction="egress")
+            self.hop(
+                "internet-gateway",
+                igw_id,
+                f"{igw_id} translates {packet.src_text} to its public address {format_address(IPV4, public)}",
+                direction="egress",
+            )
             packet = packet.with_(src=public)
         else:
             self.hop("internet-gateway", igw_id, f"{igw_id} carries IPv6 traffic to the internet", direction="egress")
@@ -392,13 +559,18 @@ class Walker:
             if owner is not None:
                 return self.internet_gateway_in(owner[0], packet, owner[1])
             private = self.network.interfaces_at(packet.family, packet.dst) or (
-                self.network.vpcs_holding(packet.family, packet.dst) if is_rfc1918(IPV4, packet.dst) else [])
+                self.network.vpcs_holding(packet.family, packet.dst) if is_rfc1918(IPV4, packet.dst) else []
+            )
             if private:
                 vpc_id = private[0].vpc_id if isinstance(private[0], Interface) else private[0].id
                 igw = self._igw_of(vpc_id)
-                self.block("internet-gateway", igw, "IGW_PRIVATE_IP_ASSOCIATION_FOR_INGRESS",
-                           f"{packet.dst_text} is a private address: from the internet only public addresses are reachable",
-                           direction="ingress")
+                self.block(
+                    "internet-gateway",
+                    igw,
+                    "IGW_PRIVATE_IP_ASSOCIATION_FOR_INGRESS",
+                    f"{packet.dst_text} is a private address: from the internet only public addresses are reachable",
+                    direction="ingress",
+                )
                 return None
         else:
             inside = self.network.interfaces_at(packet.family, packet.dst)
@@ -416,22 +588,39 @@ class Walker:
     def internet_gateway_in(self, interface: Interface, packet: Packet, private: int) -> Arrival | None:
         igw = self._igw_of(interface.vpc_id)
         if igw is None:
-            eigw = any(g.kind == "egress-only-internet-gateway" and interface.vpc_id in g.vpc_ids
-                       for g in self.network.gateways.values())
+            eigw = any(
+                g.kind == "egress-only-internet-gateway" and interface.vpc_id in g.vpc_ids
+                for g in self.network.gateways.values()
+            )
             if eigw and self.return_path and packet.family != IPV4:
                 self.hop("egress-only-internet-gateway", None, "lets the response of an outbound IPv6 connection in")
                 return self.local(interface.vpc_id, packet, None, None)
-            self.block("internet-gateway", None, "NO_ROUTE_TO_DESTINATION",
-                       f"{interface.vpc_id} has no internet gateway, so {packet.dst_text} is unreachable from the internet"
-                       + (" (an egress-only internet gateway lets no connection in)" if eigw else ""), direction="ingress")
+            self.block(
+                "internet-gateway",
+                None,
+                "NO_ROUTE_TO_DESTINATION",
+                f"{interface.vpc_id} has no internet gateway, so {packet.dst_text} is unreachable from the internet"
+                + (" (an egress-only internet gateway lets no connection in)" if eigw else ""),
+                direction="ingress",
+            )
             return None
         if packet.family == IPV4 and (is_rfc1918(IPV4, packet.src) or is_rfc6598(IPV4, packet.src)):
-            self.block("internet-gateway", igw, "IGW_SOURCE_ADDRESS_NOT_IN_RFC1918_INGRESS",
-                       f"{igw} drops traffic from the private address {packet.src_text}", direction="ingress")
+            self.block(
+                "internet-gateway",
+                igw,
+                "IGW_SOURCE_ADDRESS_NOT_IN_RFC1918_INGRESS",
+                f"{igw} drops traffic from the private address {packet.src_text}",
+                direction="ingress",
+            )
             return None
         if packet.family == IPV4:
-            self.hop("internet-gateway", igw, f"{igw} translates {packet.dst_text} to {interface.label}'s private "
-                     f"address {format_address(IPV4, private)}", direction="ingress")
+            self.hop(
+                "internet-gateway",
+                igw,
+                f"{igw} translates {packet.dst_text} to {interface.label}'s private "
+                f"address {format_address(IPV4, private)}",
+                direction="ingress",
+            )
             packet = packet.with_(dst=private)
         else:
             self.hop("internet-gateway", igw, f"{igw} carries IPv6 traffic in", direction="ingress")
@@ -446,7 +635,9 @@ class Walker:
             self.block("nat-gateway", nat_id, "BAD_STATE", f"{nat_id} is {gateway.state}")
             return None
         if gateway.subnet_id not in self.network.subnets or gateway.private_ip is None:
-            self.block("nat-gateway", nat_id, "UNKNOWN_RESOURCE", f"{nat_id}'s subnet or address is not in the snapshot")
+            self.block(
+                "nat-gateway", nat_id, "UNKNOWN_RESOURCE", f"{nat_id}'s subnet or address is not in the snapshot"
+            )
             return None
         nat_subnet = self.network.subnets[gateway.subnet_id]
         return self.arrive(nat_subnet, packet, crossing=nat_subnet.id != subnet.id, at=gateway.private_ip)
@@ -456,41 +647,66 @@ class Walker:
         session = self._nat_sessions.get(gateway.id) if self.return_path else None
         if session is not None:
             client, ports = session
-            self.hop("nat-gateway", gateway.id, f"{gateway.id} translates the response back to "
-                     f"{format_address(packet.family, client)} port {port_text(ports)}", direction="egress")
+            self.hop(
+                "nat-gateway",
+                gateway.id,
+                f"{gateway.id} translates the response back to "
+                f"{format_address(packet.family, client)} port {port_text(ports)}",
+                direction="egress",
+            )
             back = packet.with_(dst=client, dst_ports=ports)
             record = self.observe(gateway.interface_id, "egress", back)
             return self.route(nat_subnet, back, record)
         # A response that reaches a NAT gateway it never left by is translated as a new connection: the
         # client then sees it come from the NAT's address (the asymmetric-route check names that).
         if packet.dst == gateway.private_ip:
-            self.block("nat-gateway", gateway.id, "NAT_GATEWAY_NO_SESSION",
-                       f"{gateway.id} accepts no connection addressed to itself ({packet.dst_text})", direction="ingress")
+            self.block(
+                "nat-gateway",
+                gateway.id,
+                "NAT_GATEWAY_NO_SESSION",
+                f"{gateway.id} accepts no connection addressed to itself ({packet.dst_text})",
+                direction="ingress",
+            )
             return None
         if packet.protocol not in (1, 6, 17):
-            self.block("nat-gateway", gateway.id, "NGW_PROTOCOL_RESTRICTION",
-                       f"{gateway.id} carries only TCP, UDP and ICMP")
+            self.block(
+                "nat-gateway", gateway.id, "NGW_PROTOCOL_RESTRICTION", f"{gateway.id} carries only TCP, UDP and ICMP"
+            )
             return None
         self._nat_sessions[gateway.id] = (packet.src, packet.src_ports)
         assert gateway.private_ip is not None
-        translated = packet.with_(src=gateway.private_ip,
-                                  src_ports=NAT_PORTS if packet.protocol in (6, 17) else packet.src_ports)
-        self.hop("nat-gateway", gateway.id, f"{gateway.id} translates {packet.src_text} to its address "
-                 f"{translated.src_text}" + (f" (ports {port_text(NAT_PORTS)})" if packet.protocol in (6, 17) else ""),
-                 direction="ingress")
+        translated = packet.with_(
+            src=gateway.private_ip, src_ports=NAT_PORTS if packet.protocol in (6, 17) else packet.src_ports
+        )
+        self.hop(
+            "nat-gateway",
+            gateway.id,
+            f"{gateway.id} translates {packet.src_text} to its address "
+            f"{translated.src_text}" + (f" (ports {port_text(NAT_PORTS)})" if packet.protocol in (6, 17) else ""),
+            direction="ingress",
+        )
         record = self.observe(gateway.interface_id, "egress", translated)
         return self.route(nat_subnet, translated, record)
 
     def nat_from_internet(self, gateway: Gateway, packet: Packet) -> Arrival | None:
         if not self.return_path or gateway.id not in self._nat_sessions:
-            self.block("nat-gateway", gateway.id, "NAT_GATEWAY_NO_SESSION",
-                       f"{gateway.id} drops connections started from the internet (it only carries responses)",
-                       direction="ingress")
+            self.block(
+                "nat-gateway",
+                gateway.id,
+                "NAT_GATEWAY_NO_SESSION",
+                f"{gateway.id} drops connections started from the internet (it only carries responses)",
+                direction="ingress",
+            )
             return None
         igw = self._igw_of(gateway.vpc_ids[0])
         assert gateway.private_ip is not None
-        self.hop("internet-gateway", igw, f"{igw} translates {packet.dst_text} to {gateway.id}'s private address "
-                 f"{format_address(IPV4, gateway.private_ip)}", direction="ingress")
+        self.hop(
+            "internet-gateway",
+            igw,
+            f"{igw} translates {packet.dst_text} to {gateway.id}'s private address "
+            f"{format_address(IPV4, gateway.private_ip)}",
+            direction="ingress",
+        )
         packet = packet.with_(dst=gateway.private_ip)
         return self.arrive(self.network.subnets[gateway.subnet_id or ""], packet, crossing=True)
 
@@ -508,13 +724,19 @@ class Walker:
             self.block("vpc-peering-connection", pcx_id, "BAD_STATE", f"{pcx_id} does not connect {vpc_id}")
             return None
         if not any(c.contains(packet.family, packet.dst) for c in other.cidrs):
-            self.block("vpc-peering-connection", pcx_id, "PCX_REQUIRES_ADDRESS_IN_VPC_CIDR",
-                       f"{pcx_id} carries only traffic for {other.vpc_id}'s CIDRs "
-                       f"({', '.join(str(c) for c in other.cidrs)}); {packet.dst_text} is outside them")
+            self.block(
+                "vpc-peering-connection",
+                pcx_id,
+                "PCX_REQUIRES_ADDRESS_IN_VPC_CIDR",
+                f"{pcx_id} carries only traffic for {other.vpc_id}'s CIDRs "
+                f"({', '.join(str(c) for c in other.cidrs)}); {packet.dst_text} is outside them",
+            )
             return None
         self.hop("vpc-peering-connection", pcx_id, f"{pcx_id} carries it to {other.vpc_id}")
         if other.vpc_id not in self.network.vpcs:
-            self.notes.append(f"{other.vpc_id} (peer of {pcx_id}) is not in the snapshot: the path leaves what reach can see")
+            self.notes.append(
+                f"{other.vpc_id} (peer of {pcx_id}) is not in the snapshot: the path leaves what reach can see"
+            )
             return ("exit", pcx_id, packet)
         return self.local(other.vpc_id, packet, None, None)
 
@@ -523,11 +745,16 @@ class Walker:
         back = reenter_transit(self, gateway_id, packet)
         if back is not False:
             return back
-        self.hop(self.graph.nodes[gateway_id].get("kind", "gateway") if gateway_id in self.graph else "gateway", gateway_id,
-                 f"the response comes back in through {gateway_id}", direction="ingress")
+        self.hop(
+            self.graph.nodes[gateway_id].get("kind", "gateway") if gateway_id in self.graph else "gateway",
+            gateway_id,
+            f"the response comes back in through {gateway_id}",
+            direction="ingress",
+        )
         for vpc in self.network.vpcs.values():
-            if self.network.subnet_of(vpc.id, packet.family, packet.dst) and self.network.interface_in_vpc(vpc.id, packet.family, packet.dst):
+            if self.network.subnet_of(vpc.id, packet.family, packet.dst) and self.network.interface_in_vpc(
+                vpc.id, packet.family, packet.dst
+            ):
                 return self.local(vpc.id, packet, None, None)
         self.block("route-table", None, "NO_ROUTE_TO_DESTINATION", f"nothing routes the response to {packet.dst_text}")
         return None
-

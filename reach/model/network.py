@@ -5,12 +5,13 @@ Built once per snapshot by `reach.snapshot.compile`; explain, reconcile and what
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from reach.model.addr import IPV4, Cidr
 from reach.model.load_balancer import LoadBalancing
 from reach.model.prefixes import PrefixMap
-from reach.model.rules import RuleRef, RuleTable
+from reach.model.rules import RuleLine, RuleRef, RuleTable
 from reach.model.transit import TransitNetwork
 
 
@@ -118,8 +119,17 @@ class SecurityGroup:
     name: str | None
     vpc_id: str | None
     owner: str | None
-    ingress: RuleTable
-    egress: RuleTable
+    ingress_lines: tuple[RuleLine, ...]
+    egress_lines: tuple[RuleLine, ...]
+
+    # Tables are built on first use: a query touches a handful of the snapshot's thousands of groups.
+    @functools.cached_property
+    def ingress(self) -> RuleTable:
+        return RuleTable.build(self.ingress_lines)
+
+    @functools.cached_property
+    def egress(self) -> RuleTable:
+        return RuleTable.build(self.egress_lines)
 
 
 @dataclass(frozen=True)
@@ -273,7 +283,12 @@ class Network:
         key = (groups, direction)
         table = self._sg_tables.get(key)
         if table is None:
-            parts = [getattr(self.security_groups[g], direction) for g in groups if g in self.security_groups]
-            table = RuleTable.concat(parts)
+            lines = [
+                line
+                for g in groups
+                if g in self.security_groups
+                for line in getattr(self.security_groups[g], f"{direction}_lines")
+            ]
+            table = RuleTable.build(lines)
             self._sg_tables[key] = table
         return table

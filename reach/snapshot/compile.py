@@ -39,6 +39,7 @@ from reach.model.rules import (
     protocol_number,
 )
 from reach.snapshot.base import name_tag
+from reach.snapshot.gateways import PeeringVpcInfo
 from reach.snapshot.load_balancer import compile_load_balancers
 from reach.snapshot.loader import Snapshot
 from reach.snapshot.network_acl import NetworkAclEntry
@@ -118,9 +119,7 @@ def compile_prefix_lists(snapshot: Snapshot) -> dict[str, list[Cidr]]:
 
 
 def compile_vpcs(snapshot: Snapshot) -> dict[str, Vpc]:
-    main_tables = {
-        rt.vpc_id: rt.route_table_id for rt in snapshot.route_tables if any(a.main for a in rt.associations)
-    }
+    main_tables = {rt.vpc_id: rt.route_table_id for rt in snapshot.route_tables if any(a.main for a in rt.associations)}
     default_nacls = {acl.vpc_id: acl.network_acl_id for acl in snapshot.network_acls if acl.is_default}
     vpcs = {}
     for vpc in snapshot.vpcs:
@@ -166,7 +165,9 @@ def compile_interfaces(snapshot: Snapshot, instances: dict[str, Instance], warni
                 private.append(address)
         for entry in eni.private_ip_addresses:
             if entry.association and entry.association.public_ip:
-                public.append((_address(entry.association.public_ip, where)[1], _address(entry.private_ip_address, where)[1]))
+                public.append(
+                    (_address(entry.association.public_ip, where)[1], _address(entry.private_ip_address, where)[1])
+                )
         if eni.association and eni.association.public_ip and private:
             pair = (_address(eni.association.public_ip, where)[1], private[0][1])
             if pair not in public:
@@ -203,9 +204,15 @@ def compile_interfaces(snapshot: Snapshot, instances: dict[str, Instance], warni
                 continue
             where = _file(snapshot, raw.instance_id)
             private_ip = _address(raw.private_ip_address, where)
-            public = ((_address(raw.public_ip_address, where)[1], private_ip[1]),) if raw.public_ip_address else ()
-            eni_id = instances[raw.instance_id].interfaces[0] if instances[raw.instance_id].interfaces else raw.instance_id
-            warnings.append(f"instance {raw.instance_id}: interface {eni_id} not in the snapshot; built from the instance record")
+            instance_public = (
+                ((_address(raw.public_ip_address, where)[1], private_ip[1]),) if raw.public_ip_address else ()
+            )
+            eni_id = (
+                instances[raw.instance_id].interfaces[0] if instances[raw.instance_id].interfaces else raw.instance_id
+            )
+            warnings.append(
+                f"instance {raw.instance_id}: interface {eni_id} not in the snapshot; built from the instance record"
+            )
             interfaces[eni_id] = Interface(
                 id=eni_id,
                 name=instances[raw.instance_id].name,
@@ -214,8 +221,8 @@ def compile_interfaces(snapshot: Snapshot, instances: dict[str, Instance], warni
                 vpc_id=raw.vpc_id or "",
                 subnet_id=raw.subnet_id,
                 private_ips=(private_ip,),
-                public_ips=public,
-                groups=tuple(sorted({g for r in [raw] for g in _instance_groups(snapshot, r.instance_id)})),
+                public_ips=instance_public,
+                groups=tuple(sorted(_instance_groups(snapshot, raw.instance_id))),
                 source_dest_check=raw.source_dest_check if raw.source_dest_check is not None else True,
                 instance_id=raw.instance_id,
                 owner=reservation.owner_id,
@@ -284,7 +291,9 @@ def compile_route_tables(
         for raw in table.routes:
             destination = raw.destination()
             if destination is None:
-                raise SnapshotError(f"{where}: a route has no DestinationCidrBlock, DestinationIpv6CidrBlock or DestinationPrefixListId")
+                raise SnapshotError(
+                    f"{where}: a route has no DestinationCidrBlock, DestinationIpv6CidrBlock or DestinationPrefixListId"
+                )
             kind, target = _route_target(raw, interfaces, instances)
             ref = RuleRef(
                 kind="route-table",
@@ -296,7 +305,9 @@ def compile_route_tables(
             if raw.destination_prefix_list_id:
                 cidrs = prefix_lists.get(raw.destination_prefix_list_id)
                 if cidrs is None:
-                    warnings.append(f"{where}: route to prefix list {destination}, which the snapshot does not contain: ignored")
+                    warnings.append(
+                        f"{where}: route to prefix list {destination}, which the snapshot does not contain: ignored"
+                    )
                     continue
                 priority = 2
             else:
@@ -311,7 +322,9 @@ def _acl_line(acl_id: str, entry: NetworkAclEntry, where: str) -> RuleLine:
     try:
         protocol = protocol_number(entry.protocol)
     except ValueError:
-        raise SnapshotError(f"{where}: entry #{entry.rule_number}: field 'Protocol': '{entry.protocol}' is not a protocol") from None
+        raise SnapshotError(
+            f"{where}: entry #{entry.rule_number}: field 'Protocol': '{entry.protocol}' is not a protocol"
+        ) from None
     if entry.cidr_block:
         peer = _cidr(entry.cidr_block, where)
     elif entry.ipv6_cidr_block:
@@ -384,7 +397,9 @@ def compile_subnets(
         route_table = explicit_rt.get(subnet.subnet_id) or (vpc.main_route_table if vpc else None)
         nacl = explicit_acl.get(subnet.subnet_id) or (vpc.default_nacl if vpc else None)
         if route_table is None:
-            warnings.append(f"subnet {subnet.subnet_id}: no route table in the snapshot; only the VPC's local route is assumed")
+            warnings.append(
+                f"subnet {subnet.subnet_id}: no route table in the snapshot; only the VPC's local route is assumed"
+            )
         if nacl is None:
             warnings.append(f"subnet {subnet.subnet_id}: no network ACL in the snapshot; assumed to allow all traffic")
         cidrs = ([_cidr(subnet.cidr_block, where)] if subnet.cidr_block else []) + [
@@ -425,19 +440,21 @@ def compile_security_groups(
 ) -> dict[str, SecurityGroup]:
     members: dict[str, list[Cidr]] = {}
     for interface in interfaces.values():
-        for group in interface.groups:
-            members.setdefault(group, []).extend(Cidr.host(f, v) for f, v in interface.private_ips)
+        for member_of in interface.groups:
+            members.setdefault(member_of, []).extend(Cidr.host(f, v) for f, v in interface.private_ips)
     names = {g.group_id: g.group_name for g in snapshot.security_groups}
     rule_ids = _rule_ids(snapshot.security_group_rules)
     groups = {}
     for group in snapshot.security_groups:
         where = _file(snapshot, group.group_id)
-        tables = {}
+        tables: dict[bool, tuple[RuleLine, ...]] = {}
         for egress, permissions in ((False, group.ip_permissions), (True, group.ip_permissions_egress)):
             lines: list[RuleLine] = []
             for permission in permissions:
-                lines += _permission_lines(group.group_id, egress, permission, members, names, prefix_lists, rule_ids, where, warnings)
-            tables[egress] = RuleTable.build(lines)
+                lines += _permission_lines(
+                    group.group_id, egress, permission, members, names, prefix_lists, rule_ids, where, warnings
+                )
+            tables[egress] = tuple(lines)
         groups[group.group_id] = SecurityGroup(
             group.group_id, group.group_name, group.vpc_id, group.owner_id, tables[False], tables[True]
         )
@@ -471,7 +488,13 @@ def _permission_lines(
         if sgr is None and protocol in (-1,):  # -1 rules come back with -1 ports or none at all
             sgr = rule_ids.get((group_id, egress, protocol, -1, -1, peer_key))
         label = f"rule {sgr}" if sgr else "rule"
-        return RuleRef("security-group", group_id, direction, sgr, f"security group {group_id} {label} {verb} {what} {to_from} {peer_text}")
+        return RuleRef(
+            "security-group",
+            group_id,
+            direction,
+            sgr,
+            f"security group {group_id} {label} {verb} {what} {to_from} {peer_text}",
+        )
 
     def line(peer: Cidr | None, rule_ref: RuleRef) -> RuleLine:
         return RuleLine(peer, protocol, ports[0], ports[1], codes[0], codes[1], True, rule_ref)
@@ -485,7 +508,10 @@ def _permission_lines(
         rule_ref = ref(pl.prefix_list_id, f"prefix list {pl.prefix_list_id}")
         cidrs = prefix_lists.get(pl.prefix_list_id)
         if cidrs is None:
-            warnings.append(f"{where}: rule references prefix list {pl.prefix_list_id}, which the snapshot does not contain: it matches nothing")
+            warnings.append(
+                f"{where}: rule references prefix list {pl.prefix_list_id}, which the snapshot does not contain: "
+                "it matches nothing"
+            )
             lines.append(line(None, rule_ref))
         lines += [line(c, rule_ref) for c in cidrs or []]
     for pair in permission.user_id_group_pairs:
@@ -508,11 +534,17 @@ def compile_gateways(snapshot: Snapshot) -> dict[str, Gateway]:
     gateways: dict[str, Gateway] = {}
     for igw in snapshot.internet_gateways:
         vpc_ids = tuple(a.vpc_id for a in igw.attachments if a.state in ("available", "attached"))
-        gateways[igw.internet_gateway_id] = Gateway(igw.internet_gateway_id, "internet-gateway", name_tag(igw.tags), vpc_ids, "available")
+        gateways[igw.internet_gateway_id] = Gateway(
+            igw.internet_gateway_id, "internet-gateway", name_tag(igw.tags), vpc_ids, "available"
+        )
     for eigw in snapshot.egress_only_internet_gateways:
         vpc_ids = tuple(a.vpc_id for a in eigw.attachments if a.state in ("available", "attached"))
         gateways[eigw.egress_only_internet_gateway_id] = Gateway(
-            eigw.egress_only_internet_gateway_id, "egress-only-internet-gateway", name_tag(eigw.tags), vpc_ids, "available"
+            eigw.egress_only_internet_gateway_id,
+            "egress-only-internet-gateway",
+            name_tag(eigw.tags),
+            vpc_ids,
+            "available",
         )
     for nat in snapshot.nat_gateways:
         where = _file(snapshot, nat.nat_gateway_id)
@@ -547,21 +579,18 @@ def compile_peerings(snapshot: Snapshot) -> dict[str, Peering]:
     peerings = {}
     for pcx in snapshot.vpc_peering_connections:
         where = _file(snapshot, pcx.vpc_peering_connection_id)
-
-        def side(info: object) -> PeeringSide:
-            from reach.snapshot.gateways import PeeringVpcInfo
-
-            assert isinstance(info, PeeringVpcInfo)
-            return PeeringSide(info.vpc_id, info.owner_id, info.region, tuple(_cidr(c, where) for c in info.cidrs()))
-
         peerings[pcx.vpc_peering_connection_id] = Peering(
             pcx.vpc_peering_connection_id,
             name_tag(pcx.tags),
             pcx.status.code,
-            side(pcx.requester_vpc_info),
-            side(pcx.accepter_vpc_info),
+            _peering_side(pcx.requester_vpc_info, where),
+            _peering_side(pcx.accepter_vpc_info, where),
         )
     return peerings
+
+
+def _peering_side(info: PeeringVpcInfo, where: str) -> PeeringSide:
+    return PeeringSide(info.vpc_id, info.owner_id, info.region, tuple(_cidr(c, where) for c in info.cidrs()))
 
 
 def compile_flow_logs(snapshot: Snapshot) -> list[FlowLogConfig]:
