@@ -137,7 +137,9 @@ def group_connections(
             if scope_ids is not None:
                 keep = pc.is_in(batch.column("interface_id"), value_set=scope_ids)
                 for name in ("srcaddr", "dstaddr", "pkt_srcaddr", "pkt_dstaddr"):
-                    keep = pc.or_(keep, pc.is_in(batch.column(name), value_set=scope_addresses))
+                    column = batch.column(name)
+                    if column.null_count < len(column):  # pkt-* are absent from most formats
+                        keep = pc.or_(keep, pc.is_in(column, value_set=scope_addresses))
                 batch = batch.filter(pc.fill_null(keep, False))
             if batch.num_rows:
                 yield batch
@@ -145,7 +147,10 @@ def group_connections(
     connection = duckdb.connect()
     try:
         connection.execute("SET enable_progress_bar = false")  # stdout carries the report
-        connection.register("batches", pa.RecordBatchReader.from_batches(_SCHEMA, stream()))
+        if scope_ids is None:  # every record: stream them through
+            connection.register("batches", pa.RecordBatchReader.from_batches(_SCHEMA, stream()))
+        else:  # the few in scope: gather them first, so DuckDB never waits on Python for the next batch
+            connection.register("batches", pa.Table.from_batches(list(stream()), schema=_SCHEMA))
         connection.register("scope_interfaces", pa.table({"id": pa.array(sorted(interfaces or ()), pa.string())}))
         connection.register("scope_addresses", pa.table({"address": pa.array(sorted(addresses), pa.string())}))
         connection.execute(_SCOPED_SQL.format(everything="true" if interfaces is None else "false"))
