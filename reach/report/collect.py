@@ -7,7 +7,7 @@ import threading
 from types import TracebackType
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, Task, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -45,6 +45,11 @@ class CollectProgress:
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         self._progress.stop()
+
+    @property
+    def tasks(self) -> list[Task]:
+        """One task per account/region: its total (calls planned so far) and completed counts."""
+        return self._progress.tasks
 
     def planned(self, target: str, calls: int) -> None:
         with self._lock:

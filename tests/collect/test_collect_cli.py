@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 from reach.cli import app
-from reach.snapshot.collector import MANIFEST, MANIFEST_KEY, iam_policy
+from reach.report.collect import CollectProgress
+from reach.snapshot.collector import MANIFEST, MANIFEST_KEY, collect, iam_policy
 from tests.collect.moto_network import CREDENTIALS, REGION, Built, Moto
 
 runner = CliRunner()
@@ -102,3 +105,20 @@ def test_exit_2_for_bad_usage(aws_env: dict[str, str], tmp_path: Path) -> None:
         app, ["collect", str(tmp_path / "new"), "--profile", "no-such-profile"], env=aws_env
     )
     assert bad_profile.exit_code == 2 and "no-such-profile" in bad_profile.stderr
+
+
+def test_progress_bars_count_every_call(moto_server: Moto, network: Built, tmp_path: Path) -> None:
+    """The terminal progress (rich, on stderr) is told about each call from the worker threads."""
+    screen = io.StringIO()
+    with CollectProgress(Console(file=screen, force_terminal=True, width=100)) as progress:
+        result = collect(
+            tmp_path / "snap",
+            session=moto_server.session(),
+            regions=[REGION],
+            endpoint_url=moto_server.url,
+            progress=progress,
+        )
+        (task,) = progress.tasks
+        assert task.description == f"123456789012/{REGION}"
+        assert task.total == task.completed == sum(c.files for c in result.calls)
+    assert "123456789012/us-east-1" in screen.getvalue()
