@@ -79,7 +79,7 @@ def bad_address_values(column: pa.ChunkedArray | pa.Array) -> pa.Array | None:
     Addresses repeat heavily, so each distinct value is checked once: a strict IPv4 pattern in C++ for all of
     them, then `ipaddress` (the oracle) for the few that are not dotted quads (IPv6 or garbage).
     """
-    uniques = pc.unique(pc.drop_null(column))
+    uniques = pc.unique(column).drop_null()
     if len(uniques) == 0:
         return None
     others = uniques.filter(pc.invert(pc.match_substring_regex(uniques, _IPV4)))
@@ -93,24 +93,20 @@ _TWINS = {"pkt_srcaddr": "srcaddr", "pkt_dstaddr": "dstaddr"}
 
 
 def _bad_addresses(table: pa.Table) -> pa.ChunkedArray | None:
-    present = [name for name in ADDRESS_COLUMNS if name in table.column_names]
-    if not present:
-        return None
-    # One pass over the distinct values of all the address columns together. pkt-srcaddr equals srcaddr
-    # except on NAT gateway, transit gateway and EKS pod interfaces: only the values that differ are added.
-    chunks = []
-    for name in present:
+    mask = None
+    for name in ADDRESS_COLUMNS:
+        if name not in table.column_names:
+            continue
         column = table[name]
+        # pkt-srcaddr equals srcaddr except on NAT gateway, transit gateway and EKS pod interfaces: only
+        # the values that differ need a look. (One pass per column: a hash table of the distinct values of
+        # one column stays small enough to be fast; one of all columns together was four times slower.)
         twin = _TWINS.get(name)
         if twin in table.column_names:
             column = column.filter(pc.invert(pc.fill_null(pc.equal(column, table[twin]), False)))
-        chunks.extend(column.chunks)
-    everything = pa.chunked_array(chunks, pa.string())
-    bad = bad_address_values(everything)
-    if bad is None:
-        return None
-    mask = None
-    for name in present:
+        bad = bad_address_values(column)
+        if bad is None:
+            continue
         m = pc.is_in(table[name], value_set=bad)
         mask = m if mask is None else pc.or_kleene(mask, m)
     return mask
