@@ -115,7 +115,17 @@ _KEYED: tuple[tuple[str, str, str], ...] = (
 
 # Keys that carry no path-shaping data, or are response plumbing: skipped without a word.
 IGNORED = frozenset(
-    {"ResponseMetadata", "NextToken", "Marker", "IsTruncated", "AvailabilityZones", "Regions", "DhcpOptions", "Tags"}
+    {
+        "ResponseMetadata",
+        "NextToken",
+        "Marker",
+        "IsTruncated",
+        "AvailabilityZones",
+        "Regions",
+        "DhcpOptions",
+        "Tags",
+        "ReachManifest",  # what `reach collect` writes beside the snapshot
+    }
 )
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
@@ -332,6 +342,7 @@ def _add(snapshot: Snapshot, seen: dict[str, set[str]], key: str, value: Any, fi
         rid = _identity(key, item, id_field)
         if rid is not None:
             if rid in ids:  # the same resource seen from two files (e.g. a shared transit gateway)
+                _prefer_richer(bucket, key, resource)
                 continue
             ids.add(rid)
             snapshot.origins[rid] = origin
@@ -341,6 +352,16 @@ def _add(snapshot: Snapshot, seen: dict[str, set[str]], key: str, value: Any, fi
 def _entries_of(file: Path) -> Any:
     document = _unwrap(_read_json(file), file)
     return document.get("Entries", [])
+
+
+def _prefer_richer(bucket: list[Any], key: str, resource: Any) -> None:
+    """describe-managed-prefix-lists and describe-prefix-lists both answer under `PrefixLists`; only the
+    latter carries an AWS-managed list's CIDRs, so that record wins whichever file was read first."""
+    if key != "PrefixLists" or not resource.cidrs:
+        return
+    for index, existing in enumerate(bucket):
+        if existing.prefix_list_id == resource.prefix_list_id and not existing.cidrs:
+            bucket[index] = resource
 
 
 _ADAPTERS: dict[type[BaseModel], TypeAdapter[list[Any]]] = {}

@@ -131,3 +131,23 @@ def test_cloudmapper_layout_without_route_tables_or_nacls_loads_and_says_what_it
 def test_every_bundled_fixture_loads() -> None:
     for snapshot_dir in sorted(FIXTURES.glob("*/snapshot")):
         assert load_snapshot(snapshot_dir).network_interfaces, snapshot_dir
+
+
+def test_an_aws_managed_prefix_list_keeps_its_cidrs_whichever_file_comes_first(tmp_path: Path) -> None:
+    # describe-managed-prefix-lists also answers under "PrefixLists", without CIDRs; it sorts first here.
+    write(
+        tmp_path,
+        "a-managed-prefix-lists.json",
+        {"PrefixLists": [{"PrefixListId": "pl-63a5400a", "PrefixListName": "s3"}]},
+    )
+    write(
+        tmp_path, "b-prefix-lists.json", {"PrefixLists": [{"PrefixListId": "pl-63a5400a", "Cidrs": ["52.216.0.0/15"]}]}
+    )
+    snapshot = load_snapshot(tmp_path)
+    assert [p.cidrs for p in snapshot.prefix_lists] == [["52.216.0.0/15"]]
+
+
+def test_the_collectors_manifest_is_not_reported_as_ignored(tmp_path: Path) -> None:
+    write(tmp_path, "vpcs.json", {"Vpcs": [{"VpcId": "vpc-1"}]})
+    write(tmp_path, "manifest.json", {"ReachManifest": {"regions": ["us-east-1"]}})
+    assert load_snapshot(tmp_path).ignored == {}
