@@ -27,7 +27,7 @@ class Cidr:
 
     @classmethod
     def host(cls, family: int, value: int) -> Cidr:
-        return cls(family, value, value, 32 if family == IPV4 else 128)
+        return _host(family, value)
 
     def contains(self, family: int, value: int) -> bool:
         return family == self.family and self.start <= value <= self.end
@@ -35,6 +35,11 @@ class Cidr:
     def __str__(self) -> str:
         address = ipaddress.ip_address(self.start) if self.family == IPV4 else ipaddress.IPv6Address(self.start)
         return f"{address}/{self.prefixlen}"
+
+
+@functools.lru_cache(maxsize=65536)
+def _host(family: int, value: int) -> Cidr:
+    return Cidr(family, value, value, 32 if family == IPV4 else 128)
 
 
 @functools.lru_cache(maxsize=65536)

@@ -57,6 +57,8 @@ class RuleLine:
     code_hi: int
     allow: bool
     ref: RuleRef
+    peer_group: str | None = None  # the security group whose members `peer` stands for, if any
+    peer_prefix_list: str | None = None  # the prefix list `peer` comes from, if any
 
 
 ALL_PORTS = (0, 65535)

@@ -7,7 +7,6 @@ list the snapshot lacks) becomes a never-matching line plus a warning — never 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import replace
 
@@ -496,8 +495,8 @@ def _permission_lines(
             f"security group {group_id} {label} {verb} {what} {to_from} {peer_text}",
         )
 
-    def line(peer: Cidr | None, rule_ref: RuleRef) -> RuleLine:
-        return RuleLine(peer, protocol, ports[0], ports[1], codes[0], codes[1], True, rule_ref)
+    def line(peer: Cidr | None, rule_ref: RuleRef, group: str | None = None, plist: str | None = None) -> RuleLine:
+        return RuleLine(peer, protocol, ports[0], ports[1], codes[0], codes[1], True, rule_ref, group, plist)
 
     lines = []
     for ip_range in permission.ip_ranges:
@@ -512,8 +511,8 @@ def _permission_lines(
                 f"{where}: rule references prefix list {pl.prefix_list_id}, which the snapshot does not contain: "
                 "it matches nothing"
             )
-            lines.append(line(None, rule_ref))
-        lines += [line(c, rule_ref) for c in cidrs or []]
+            lines.append(line(None, rule_ref, plist=pl.prefix_list_id))
+        lines += [line(c, rule_ref, plist=pl.prefix_list_id) for c in cidrs or []]
     for pair in permission.user_id_group_pairs:
         ref_group = pair.group_id or "?"
         label = f"members of {ref_group}" + (f" ({names[ref_group]})" if names.get(ref_group) else "")
@@ -523,10 +522,10 @@ def _permission_lines(
                 f"{where}: rule references security group {ref_group}, which the snapshot does not contain: "
                 "it matches nothing (as AWS treats unknown peered groups)"
             )
-            lines.append(line(None, rule_ref))
+            lines.append(line(None, rule_ref, ref_group))
             continue
         found = members.get(ref_group, [])
-        lines += [line(c, rule_ref) for c in found] or [line(None, rule_ref)]
+        lines += [line(c, rule_ref, ref_group) for c in found] or [line(None, rule_ref, ref_group)]
     return lines
 
 
@@ -624,28 +623,15 @@ def bind_interface_endpoints(snapshot: Snapshot, interfaces: dict[str, Interface
     return bound
 
 
-def _group_lines(group: SecurityGroup, direction: str) -> tuple[RuleLine, ...]:
-    """A group's compiled lines, without building its match table when the model keeps the lines apart."""
-    lines = getattr(group, f"{direction}_lines", None)
-    return tuple(lines) if lines is not None else getattr(group, direction).lines
-
-
 def find_group_references(snapshot: Snapshot, security_groups: dict[str, SecurityGroup]) -> dict[RuleRef, str]:
     """Compiled lines that match by membership of another group -> that group: a transit gateway without
     security group referencing support discards that membership, so these lines cannot match what it forwards."""
-    referenced: dict[str, set[str]] = {}
-    for group in snapshot.security_groups:
-        for permission in group.ip_permissions:
-            for pair in permission.user_id_group_pairs:
-                if pair.group_id and pair.group_id in security_groups:
-                    referenced.setdefault(group.group_id, set()).add(pair.group_id)
-    found: dict[RuleRef, str] = {}
-    for group_id, names in referenced.items():
-        for line in _group_lines(security_groups[group_id], "ingress"):
-            for name in names:
-                if re.search(rf"members of {re.escape(name)}(?![0-9a-f])", line.ref.detail):
-                    found[line.ref] = name
-    return found
+    return {
+        line.ref: line.peer_group
+        for group in security_groups.values()
+        for line in group.ingress_lines
+        if line.peer_group is not None
+    }
 
 
 def find_unresolved(
@@ -653,24 +639,12 @@ def find_unresolved(
 ) -> dict[RuleRef, str]:
     """Compiled rule lines that stand for a group or prefix list the snapshot lacks -> that missing id, so
     an explanation can say which piece was missing and what was assumed (it matches nothing)."""
-    missing: dict[str, set[str]] = {}
-    for group in snapshot.security_groups:
-        for permission in group.ip_permissions + group.ip_permissions_egress:
-            for pair in permission.user_id_group_pairs:
-                if pair.group_id and pair.group_id not in security_groups:
-                    missing.setdefault(group.group_id, set()).add(pair.group_id)
-            for pl in permission.prefix_list_ids:
-                if pl.prefix_list_id not in prefix_lists:
-                    missing.setdefault(group.group_id, set()).add(pl.prefix_list_id)
     found: dict[RuleRef, str] = {}
-    for group_id, absent in missing.items():
-        compiled = security_groups.get(group_id)
-        if compiled is None:
-            continue
-        for direction in ("ingress", "egress"):
-            for line in _group_lines(compiled, direction):
-                if line.peer is None:
-                    for piece in sorted(absent):
-                        if re.search(rf"(members of|prefix list) {re.escape(piece)}(?![0-9a-f])", line.ref.detail):
-                            found[line.ref] = piece
+    for group in security_groups.values():
+        for line in group.ingress_lines + group.egress_lines:
+            if line.peer_group is not None and line.peer_group not in security_groups:
+                found[line.ref] = line.peer_group
+            elif line.peer_prefix_list is not None and line.peer_prefix_list not in prefix_lists:
+                found[line.ref] = line.peer_prefix_list
     return found
+
