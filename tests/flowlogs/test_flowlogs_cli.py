@@ -7,7 +7,7 @@ import io
 import json
 from pathlib import Path
 
-from conftest import AWSDOCS, DATA
+from flowlogs_support import AWSDOCS, DATA
 from typer.testing import CliRunner
 
 from reach.cli import app

@@ -11,7 +11,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import present, read
+from flowlogs_support import present, read
 
 from reach.errors import FlowLogError
 from reach.flowlogs import Filters, read_flow_logs

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pytest
-from conftest import read
+from flowlogs_support import read
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

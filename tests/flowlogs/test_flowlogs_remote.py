@@ -10,7 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
-from conftest import EXTERNAL, read
+from flowlogs_support import EXTERNAL, read
 from moto.server import ThreadedMotoServer
 
 from reach.errors import FlowLogError

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import (
+from flowlogs_support import (
     AWSDOCS,
     BEATS,
     EXTERNAL,
