@@ -69,7 +69,7 @@ class AddressColumn:
 
     def take(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(family, hi, lo) of the given rows; family 0 where the row is null or not an address."""
-        index = self.index[rows]
+        index = self.index if len(rows) == len(self.index) else self.index[rows]
         if not len(self.family):
             zeros = np.zeros(len(index), dtype=np.uint64)
             return np.zeros(len(index), dtype=np.int8), zeros, zeros.copy()

@@ -109,6 +109,36 @@ def dense(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
+def local_dense(columns: Sequence[np.ndarray], widths: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Group rows by their values in the columns, within one chunk: (a row of each group, each row's group).
+
+    The columns are packed into one integer when their widths allow; else the leading columns are grouped
+    first and their group number packed with the next ones.
+    """
+    key: np.ndarray | None = None
+    key_bits = 0
+    part_columns: list[np.ndarray] = []
+    part_widths: list[int] = []
+
+    def packed() -> np.ndarray:
+        part = Packer._pack(part_columns, part_widths)
+        if key is not None:
+            part |= key << sum(part_widths)
+        return part
+
+    for column, width in zip(columns, widths, strict=True):
+        if key_bits + sum(part_widths) + width > 63:
+            key = dense(packed())[1].astype(np.int64)
+            key_bits = bit_width(int(key.max()) + 1) if len(key) else 1
+            part_columns, part_widths = [], []
+        part_columns.append(column)
+        part_widths.append(width)
+    row = dense(packed())[1]
+    first = np.zeros(int(row.max()) + 1 if len(row) else 0, dtype=np.intp)
+    first[row] = np.arange(len(row))
+    return first, row
+
+
 # Re-aggregating partial results: a count or sum adds up, a min stays a min, a max stays a max.
 _MERGE = {"sum": "sum", "min": "min", "max": "max", "count": "sum"}
 

@@ -23,31 +23,37 @@ SKETCH = 4096
 
 
 class DistinctCounter:
-    """Distinct 64-bit hashes per group: the smallest SKETCH of them are kept."""
+    """Distinct hashes per group, as k-minimum-values sketches: per group, the SKETCH smallest hashes.
+
+    All sketches live in one sorted int64 column, group in the high bits and the hash's top 40 bits below,
+    so merging a chunk in is one sort, whatever the number of groups.
+    """
+
+    _HASH_BITS = 40
 
     def __init__(self) -> None:
-        self._sketches: dict[tuple[int, int], np.ndarray] = {}
+        self._entries = np.zeros(0, dtype=np.int64)
 
     def add(self, ref: np.ndarray, response: np.ndarray, hashes: np.ndarray) -> None:
-        codes = ref.astype(np.int64) * 2 + response
-        order = np.argsort(codes, kind="stable")
-        cuts = np.flatnonzero(np.diff(codes[order])) + 1
-        for rows in np.split(order, cuts):
-            key = (int(ref[rows[0]]), int(response[rows[0]]))
-            sketch = self._sketches.get(key, np.zeros(0, dtype=np.uint64))
-            new = hashes[rows]
-            if len(sketch) == SKETCH:
-                new = new[new < sketch[-1]]
-            self._sketches[key] = np.unique(np.concatenate([sketch, new]))[:SKETCH]
+        group = ref.astype(np.int64) * 2 + response
+        top = (hashes >> np.uint64(64 - self._HASH_BITS)).astype(np.int64)
+        new = np.sort(group << self._HASH_BITS | top)
+        entries = np.sort(np.concatenate([self._entries, new]), kind="stable")  # two sorted runs: a merge
+        entries = entries[np.r_[True, entries[1:] != entries[:-1]]]
+        groups = entries >> self._HASH_BITS
+        starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+        rank = np.arange(len(entries)) - np.repeat(starts, np.diff(np.r_[starts, len(entries)]))
+        self._entries = entries[rank < SKETCH]
 
     def count(self, key: tuple[int, int]) -> tuple[int, bool]:
-        """(distinct hashes, whether that is an estimate)."""
-        sketch = self._sketches.get(key)
-        if sketch is None:
-            return 0, False
-        if len(sketch) < SKETCH:
-            return len(sketch), False
-        return int((SKETCH - 1) * 2.0**64 / float(sketch[-1])), True
+        """(distinct hashes in the group, whether that is an estimate)."""
+        group = key[0] * 2 + key[1]
+        lo, hi = np.searchsorted(self._entries, [group << self._HASH_BITS, (group + 1) << self._HASH_BITS])
+        size = int(hi - lo)
+        if size < SKETCH:
+            return size, False
+        kth = int(self._entries[hi - 1] & ((1 << self._HASH_BITS) - 1)) + 1
+        return int((SKETCH - 1) * 2.0**self._HASH_BITS / kth), True
 
 
 class BlockingGroups:

@@ -28,24 +28,47 @@ _LOW, _HIGH = np.iinfo(np.int64).min, np.iinfo(np.int64).max
 _KEYS = ["interface", "egress", "response", "sf", "sh", "sl", "df", "dh", "dl", "service_port", "protocol",
          "accept", "ref", "sg_ref", "nacl_ref"]
 _DENSE_CELLS = 1 << 22
+_WIDTHS = (60, 120, 600, 1200, 3600, 7200, 21600, 43200, 86400)  # each a multiple of the one before
 
 
 def _action(accept: bool) -> str:
     return "ACCEPT" if accept else "REJECT"
 
 
-class History:
-    """Every evaluated record, counted per (interface, direction, response, protocol, service port, deciding
-    rule), minute and observed action, with the first and last start and the last end in each cell.
+def _cells(group: np.ndarray, size: int, start: np.ndarray, end: np.ndarray) -> dict[str, np.ndarray]:
+    """Per cell id in [0, size): records, first start, last start, last end (cells without records dropped)."""
+    count = np.bincount(group, minlength=size)
+    first = np.full(size, _HIGH, dtype=np.int64)
+    last = np.full(size, _LOW, dtype=np.int64)
+    final = np.full(size, _LOW, dtype=np.int64)
+    np.minimum.at(first, group, start)
+    np.maximum.at(last, group, start)
+    np.maximum.at(final, group, end)
+    used = np.flatnonzero(count)
+    return {"cell": used, "records": count[used].astype(np.int64), "first": first[used], "last": last[used],
+            "end": final[used]}
 
-    The blocking groups, the summary's time span and the change points all come from this one table, whose
-    size follows the number of such groups times minutes, not the number of records.
+
+class History:
+    """Every evaluated record, counted per key — (interface, direction, response, protocol, service port,
+    deciding rule) — and observed action, with the first and last start and the last end.
+
+    The blocking groups and the summary's time span come from these totals. Keys where some record disagrees
+    with the snapshot are also counted per time bucket (the change points come from those); their records
+    from before they first disagreed become one bucket of their own. Buckets are a minute, widened (2, 10,
+    20 minutes…) when the table outgrows its budget, so memory stays bounded whatever the input; reported
+    times stay exact, since cells keep their records' own times.
     """
 
     NAMES = ("interface", "egress", "response", "protocol", "service_port", "ref")
+    _DETAIL = ("key", "bucket", "accept", "records", "first", "last", "end")
 
-    def __init__(self, interfaces: int, rules: int) -> None:
+    def __init__(self, interfaces: int, rules: int, budget: int = 1 << 20) -> None:
         self.packer = Packer([bit_width(interfaces), 1, 1, 8, 16, bit_width(rules + 1)])
+        self.seconds = 60  # width of a time bucket
+        self._budget = budget
+        self._totals = pa.table({name: pa.array([], pa.int64()) for name in self._DETAIL if name != "bucket"})
+        self._flagged = np.zeros(0, dtype=np.int64)  # keys with a disagreement, sorted
         self._parts: list[dict[str, np.ndarray]] = []
         self._rows = 0
 
@@ -53,50 +76,80 @@ class History:
             service_port: np.ndarray, ref: np.ndarray) -> np.ndarray:
         return self.packer.pack([interface, egress, response, protocol, service_port, ref + 1])
 
-    def add(self, key: np.ndarray, accept: np.ndarray, start: np.ndarray, end: np.ndarray) -> None:
-        if not len(key):
+    def add(self, keys: np.ndarray, row: np.ndarray, accept: np.ndarray, start: np.ndarray, end: np.ndarray,
+            wrong: np.ndarray) -> None:
+        """One chunk: `keys` holds the history key of each of the chunk's groups, `row` each record's group,
+        `wrong` the records that disagree."""
+        if not len(row):
             return
-        distinct, inverse = dense(key)
-        minute = start // 60
-        low = int(minute.min())
-        span = int(minute.max()) - low + 1
-        cell = (inverse.astype(np.int64) * span + (minute - low)) * 2 + accept
-        size = len(distinct) * span * 2
-        if size > _DENSE_CELLS:
-            cells, cell = dense(cell)
-            size = len(cells)
-        else:
-            cells = np.arange(size, dtype=np.int64)
-        count = np.bincount(cell, minlength=size)
-        first = np.full(size, _HIGH, dtype=np.int64)
-        last = np.full(size, _LOW, dtype=np.int64)
-        final = np.full(size, _LOW, dtype=np.int64)
-        np.minimum.at(first, cell, start)
-        np.maximum.at(last, cell, start)
-        np.maximum.at(final, cell, end)
-        used = np.flatnonzero(count)
-        code = cells[used]
-        self._parts.append({
-            "key": distinct[code // 2 // span], "minute": low + code // 2 % span, "accept": code % 2,
-            "records": count[used].astype(np.int64), "first": first[used], "last": last[used], "end": final[used],
-        })
-        self._rows += len(used)
-        if self._rows > 1 << 21 and len(self._parts) > 1:
-            merged = self.table()
-            self._parts = [{name: merged[name].to_numpy() for name in merged.column_names}]
+        distinct, local = dense(keys)
+        group = local[row]
+        cell = _cells(group * 2 + accept, 2 * len(distinct), start, end)
+        part = pa.table({"key": distinct[cell["cell"] // 2], "accept": cell["cell"] % 2, "records": cell["records"],
+                         "first": cell["first"], "last": cell["last"], "end": cell["end"]})
+        before = self._totals
+        self._totals = self._merge(pa.concat_tables([before, part]), ["key", "accept"])
+        if len(wrong):
+            new = np.setdiff1d(distinct[np.unique(group[wrong])], self._flagged)
+            if len(new):
+                self._flagged = np.union1d(self._flagged, new)
+                self._prehistory(before, new)
+        flagged = np.isin(distinct, self._flagged)
+        watched = np.flatnonzero(flagged[group])
+        if len(watched):
+            self._detail(distinct, group[watched], accept[watched], start[watched], end[watched])
+
+    def _prehistory(self, totals: pa.Table, keys: np.ndarray) -> None:
+        """Records of newly disagreeing keys seen before this chunk: one bucket, at their last start."""
+        earlier = totals.filter(pa.array(np.isin(totals["key"].to_numpy(), keys)))
+        if earlier.num_rows:
+            columns = {name: earlier[name].to_numpy() for name in earlier.column_names}
+            columns["bucket"] = columns["last"] // self.seconds
+            self._append(columns)
+
+    def _detail(self, distinct: np.ndarray, group: np.ndarray, accept: np.ndarray, start: np.ndarray,
+                end: np.ndarray) -> None:
+        bucket = start // self.seconds
+        low = int(bucket.min())
+        span = int(bucket.max()) - low + 1
+        code = (group.astype(np.int64) * span + (bucket - low)) * 2 + accept
+        codes, code = dense(code)
+        cell = _cells(code, len(codes), start, end)
+        used = codes[cell.pop("cell")]
+        self._append({"key": distinct[used // 2 // span], "bucket": low + used // 2 % span, "accept": used % 2,
+                      **cell})
+
+    def _append(self, columns: dict[str, np.ndarray]) -> None:
+        self._parts.append({name: np.asarray(columns[name], dtype=np.int64) for name in self._DETAIL})
+        self._rows += len(columns["key"])
+        if self._rows > self._budget:
+            merged = self.detail()
+            while merged.num_rows > self._budget // 2:  # widen the buckets until the table fits
+                wider = next((w for w in _WIDTHS if w > self.seconds), 2 * self.seconds)
+                bucket = merged["bucket"].to_numpy() * self.seconds // wider
+                self.seconds = wider
+                merged = self._merge(merged.set_column(merged.schema.get_field_index("bucket"), "bucket",
+                                                       pa.array(bucket)), ["key", "bucket", "accept"])
+            self._parts = [{name: merged[name].to_numpy() for name in self._DETAIL}]
             self._rows = merged.num_rows
 
-    def table(self) -> pa.Table:
-        """One row per (key, minute, observed action)."""
-        names = ("key", "minute", "accept", "records", "first", "last", "end")
-        if not self._parts:
-            return pa.table({name: pa.array([], pa.int64()) for name in names})
-        merged = pa.table({name: np.concatenate([p[name] for p in self._parts]) for name in names})
-        if len(self._parts) == 1:
-            return merged
-        grouped = merged.group_by(["key", "minute", "accept"], use_threads=False).aggregate(
+    @staticmethod
+    def _merge(table: pa.Table, keys: list[str]) -> pa.Table:
+        grouped = table.group_by(keys, use_threads=False).aggregate(
             [("records", "sum"), ("first", "min"), ("last", "max"), ("end", "max")])
-        return grouped.rename_columns([n.split("_")[0] for n in grouped.column_names]).select(list(names))
+        names = [n.split("_")[0] for n in grouped.column_names]
+        return grouped.rename_columns(names).select([*keys, "records", "first", "last", "end"])
+
+    def totals(self) -> pa.Table:
+        """One row per (key, observed action)."""
+        return self._totals
+
+    def detail(self) -> pa.Table:
+        """One row per (disagreeing key, bucket, observed action)."""
+        if not self._parts:
+            return pa.table({name: pa.array([], pa.int64()) for name in self._DETAIL})
+        merged = pa.table({name: np.concatenate([p[name] for p in self._parts]) for name in self._DETAIL})
+        return merged if len(self._parts) == 1 else self._merge(merged, ["key", "bucket", "accept"])
 
     def columns(self, keys: np.ndarray) -> dict[str, np.ndarray]:
         """The fields of packed keys, by name."""
@@ -168,8 +221,8 @@ class Drift:
         if not len(cols["key"]):
             return found
         accept = cols["accept"].astype(bool)
-        # one row per (key, minute): both actions side by side
-        cell, inverse = np.unique(np.stack([cols["key"], cols["minute"]], axis=1), axis=0, return_inverse=True)
+        # one row per (key, bucket): both actions side by side
+        cell, inverse = np.unique(np.stack([cols["key"], cols["bucket"]], axis=1), axis=0, return_inverse=True)
         inverse = inverse.reshape(-1)
         m = len(cell)
 

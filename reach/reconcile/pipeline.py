@@ -1,19 +1,21 @@
 """reconcile: flow-log batches in, a short and certain answer out.
 
-Each batch goes through the same named passes, all on columns:
+Batches are gathered into chunks of about a million records, and each chunk goes through the same named
+passes, all on columns:
 
-    place -> tell responses -> predict (kernel, per distinct key) -> attribute REJECTs -> collect drift
+    place -> tell responses -> predict (kernel, per distinct key) -> count and attribute REJECTs -> drift
 
-Memory follows the number of groups (rules, disagreement groups, change keys x minutes), not the number of
-records: batches are dropped as soon as they are folded in.
+A worker thread runs them on one chunk while the calling thread reads and gathers the next: Arrow's parser
+and NumPy release the GIL for their work, so reading and reconciling overlap on two cores. Memory follows
+the number of groups (rules, disagreement groups, keys x time buckets) and the two chunks in flight, not
+the number of records.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterable, Iterator
-from queue import Empty, Queue
-from typing import cast
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -25,8 +27,8 @@ from reach.reconcile.addresses import AddressClasses
 from reach.reconcile.attribute import BlockingGroups
 from reach.reconcile.cloudtrail import CloudTrail
 from reach.reconcile.drift import MAX_GROUPS, Drift, History
-from reach.reconcile.place import InterfaceIndex, PlaceStats, place
-from reach.reconcile.predict import Predictor, Rule
+from reach.reconcile.place import InterfaceIndex, Placed, PlaceStats, place
+from reach.reconcile.predict import Prediction, Predictor, Rule
 from reach.reconcile.responses import METHOD_NAMES, ResponseClassifier, flow_key
 from reach.reconcile.result import BadLine, ReconcileResult, SkippedInterface, Summary
 
@@ -36,6 +38,14 @@ def _rule_bound(network: Network) -> int:
     lines = sum(len(t) for g in network.security_groups.values() for t in (g.ingress, g.egress))
     lines += sum(len(t) for a in network.nacls.values() for t in (a.ingress, a.egress))
     return lines + 2 * (len(network.interfaces) + len(network.security_groups) + len(network.nacls)) + 1
+
+
+@dataclass(frozen=True)
+class _Analysed:
+    placed: Placed
+    response: np.ndarray
+    service: np.ndarray
+    prediction: Prediction
 
 
 class Reconciler:
@@ -62,6 +72,8 @@ class Reconciler:
         self.responses = 0
         self._pending: list[pa.RecordBatch] = []
         self._pending_rows = 0
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reach-analyse")
+        self._inflight: Future[None] | None = None
 
     def add(self, batch: pa.RecordBatch) -> None:
         self.rows += batch.num_rows
@@ -71,66 +83,93 @@ class Reconciler:
             self.flush()
 
     def flush(self) -> None:
-        """Process what is pending as one chunk."""
-        if not self._pending:
-            return
-        chunk = pa.Table.from_batches(self._pending)
-        self._pending, self._pending_rows = [], 0
-        self._process(chunk)
+        """Hand what is pending to the worker thread as one chunk (after the one before is done).
+
+        The worker analyses (place, tell responses, predict) and folds (count, attribute, collect drift) one
+        chunk while this thread reads and gathers the next: Arrow's parser and NumPy release the GIL for
+        their work, so reading and reconciling overlap on two cores.
+        """
+        self._wait()
+        if self._pending:
+            chunk = pa.Table.from_batches(self._pending)
+            self._pending, self._pending_rows = [], 0
+            self._inflight = self._worker.submit(self._process, chunk)
+
+    def _wait(self) -> None:
+        if self._inflight is not None:
+            self._inflight.result()  # raises what the worker raised
+            self._inflight = None
 
     def _process(self, chunk: pa.Table) -> None:
+        analysed = self._analyse(chunk)
+        if analysed is not None:
+            self._fold(analysed)
+
+    def _analyse(self, chunk: pa.Table) -> _Analysed | None:
         placed = place(chunk, self.interfaces, self.classes, self.placing)
-        n = len(placed)
-        if not n:
-            return
+        if not len(placed):
+            return None
         response, _ = self.classifier.classify(placed)
-        prediction = self.predictor.predict(placed.interface, placed.egress, response, placed.protocol,
-                                            placed.dstport, placed.peer_class)
-        reject, ref = prediction.reject, prediction.ref
-        bpa = placed.bpa & ~placed.accept
-        if bpa.any():  # VPC Block Public Access is not in the snapshot; the record names it
-            reject, ref = reject | bpa, np.where(bpa, self._bpa, ref).astype(np.int32)
-        observed_reject = ~placed.accept
-        agree = observed_reject == reject
         ported = (placed.protocol == 6) | (placed.protocol == 17)
         service = np.where(ported, np.where(response, placed.srcport, placed.dstport), 0).astype(np.int32)
+        prediction = self.predictor.predict(placed.interface, placed.egress, response, placed.protocol,
+                                            placed.dstport, placed.peer_class, service)
+        return _Analysed(placed, response, service, prediction)
+
+    def _fold(self, analysed: _Analysed) -> None:
+        placed, response, service, p = analysed.placed, analysed.response, analysed.service, analysed.prediction
+        n = len(placed)
+        row, refs = p.row, p.ref
+        reject, ref = p.reject[row], refs[row]
+        bpa = np.flatnonzero(placed.bpa & ~placed.accept)
+        if len(bpa):  # VPC Block Public Access is not in the snapshot; the record names it
+            row = row.copy()
+            row[bpa] = len(refs) + np.arange(len(bpa))
+            refs = np.concatenate([refs, np.full(len(bpa), self._bpa, dtype=np.int32)])
+            reject[bpa], ref[bpa] = True, self._bpa
+        observed_reject = ~placed.accept
+        agree = observed_reject == reject
 
         self.evaluated += n
         self.agree += int(agree.sum())
         self.responses += int(response.sum())
-        key = self.history.key(placed.interface, placed.egress, response, placed.protocol, service, ref)
-        self.history.add(key, placed.accept, placed.start, placed.end)
+        columns = {k: np.concatenate([v, v[p.row[bpa]]]) if len(bpa) else v for k, v in p.columns.items()}
+        keys = self.history.key(columns["interface"], columns["egress"], columns["response"], columns["protocol"],
+                                columns["service_port"], refs)
+        self.history.add(keys, row, placed.accept, placed.start, placed.end, np.flatnonzero(~agree))
 
         explained = np.flatnonzero(observed_reject & reject)
         if len(explained):
             resp = response[explained]
-            flows = np.where(resp, flow_key(placed, explained, reverse=True),
-                             flow_key(placed, explained, reverse=False))
+            flows = flow_key(placed, explained, reverse=resp)  # a response counts as its request's flow
             self.blocking.add_flows(ref[explained], resp, flows)
 
         wrong = np.flatnonzero(~agree)
         if len(wrong):
             (sf, sh, sl), (df, dh, dl) = placed.src, placed.dst
-            columns = {
-                "interface": placed.interface, "egress": placed.egress, "response": response,
-                "sf": sf, "sh": sh, "sl": sl, "df": df, "dh": dh, "dl": dl, "service_port": service,
-                "protocol": placed.protocol, "accept": placed.accept, "ref": ref, "sg_ref": prediction.sg_ref,
-                "nacl_ref": prediction.nacl_ref, "start": placed.start, "end": placed.end,
-                "dstport": placed.dstport, "srcport": placed.srcport,
-            }
-            self.drift.add_disagreements({k: v[wrong] for k, v in columns.items()})
+            at = p.row[wrong]
+            self.drift.add_disagreements({
+                "interface": placed.interface[wrong], "egress": placed.egress[wrong], "response": response[wrong],
+                "sf": sf[wrong], "sh": sh[wrong], "sl": sl[wrong], "df": df[wrong], "dh": dh[wrong],
+                "dl": dl[wrong], "service_port": service[wrong], "protocol": placed.protocol[wrong],
+                "accept": placed.accept[wrong], "ref": ref[wrong], "sg_ref": p.sg_ref[at], "nacl_ref": p.nacl_ref[at],
+                "start": placed.start[wrong], "end": placed.end[wrong], "dstport": placed.dstport[wrong],
+                "srcport": placed.srcport[wrong],
+            })
 
     def result(self, read_stats: FlowLogStats | None = None, cloudtrail: CloudTrail | None = None) -> ReconcileResult:
         self.flush()
+        self._wait()
+        self._worker.shutdown()
         registry = self.predictor.registry
         ids = self.interfaces.ids
-        history = self.history.table()
-        blocking = self.blocking.result(self.history, history, registry, ids)
-        disagreements, groups = self.drift.result(registry, ids, self.network, cloudtrail, history)
+        totals = self.history.totals()
+        blocking = self.blocking.result(self.history, totals, registry, ids)
+        disagreements, groups = self.drift.result(registry, ids, self.network, cloudtrail, self.history.detail())
         p = self.placing
         records = read_stats.records if read_stats is not None else self.rows
         methods = self.classifier.methods
-        seen = history.num_rows > 0
+        seen = totals.num_rows > 0
         summary = Summary(
             records=records, evaluated=self.evaluated, agree=self.agree, disagree=self.evaluated - self.agree,
             skipped=p.skipped, unparsable=read_stats.unparsable if read_stats is not None else 0,
@@ -139,8 +178,8 @@ class Reconciler:
             responses=self.responses,
             response_methods={name: int(methods[i]) for i, name in enumerate(METHOD_NAMES)},
             keys=self.predictor.evaluated_keys,
-            first_seen=pc.min(history["first"]).as_py() if seen else None,
-            last_seen=pc.max(history["end"]).as_py() if seen else None,
+            first_seen=pc.min(totals["first"]).as_py() if seen else None,
+            last_seen=pc.max(totals["end"]).as_py() if seen else None,
         )
         skipped = [SkippedInterface(interface_id=i, records=n, reason="not in the snapshot")
                    for i, n in p.unknown_interface.most_common()]
@@ -171,48 +210,7 @@ def reconcile(network: Network, batches: Iterable[pa.RecordBatch], *, read_stats
     once the batches are consumed).
     """
     reconciler = Reconciler(network)
-    for batch in prefetch(batches):
+    for batch in batches:
         reconciler.add(batch)
     return reconciler.result(read_stats, cloudtrail)
 
-
-_DONE = object()
-
-
-def prefetch(batches: Iterable[pa.RecordBatch], depth: int = 4) -> Iterator[pa.RecordBatch]:
-    """Read the batches in a background thread while the caller works on the previous ones.
-
-    Parsing (Arrow's CSV reader) and reconciling (NumPy) both release the GIL for most of their work, so on
-    two cores they overlap. At most `depth` batches wait in between; an error in the reader is raised here.
-    """
-    queue: Queue[object] = Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for batch in batches:
-                if stop.is_set():
-                    return
-                queue.put(batch)
-        except BaseException as exc:  # handed to the consumer, which raises it: nothing is swallowed
-            queue.put(exc)
-            return
-        queue.put(_DONE)
-
-    worker = threading.Thread(target=produce, name="reach-prefetch", daemon=True)
-    worker.start()
-    try:
-        while True:
-            item = queue.get()
-            if item is _DONE:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield cast(pa.RecordBatch, item)
-    finally:
-        stop.set()
-        while worker.is_alive():  # unblock a producer waiting on a full queue
-            try:
-                queue.get_nowait()
-            except Empty:
-                worker.join(timeout=0.01)

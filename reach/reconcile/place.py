@@ -85,8 +85,11 @@ class InterfaceIndex:
 
     def holds(self, interface: np.ndarray, column: AddressColumn, owners: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """Does each row's interface hold that row's address in `column`."""
-        index = column.index[rows]
-        owner = np.where(index < 0, -1, owners[np.maximum(index, 0)]) if len(owners) else np.full(len(rows), -1)
+        index = _select(column.index, rows)
+        if column.simple:
+            owner = owners[index]
+        else:
+            owner = np.where(index < 0, -1, owners[np.maximum(index, 0)]) if len(owners) else np.full(len(rows), -1)
         held = owner == interface
         shared = np.flatnonzero(owner == -2)
         if len(shared):
@@ -141,6 +144,11 @@ class Placed:
 Column: TypeAlias = pa.ChunkedArray | pa.Array
 
 
+def _select(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """values[rows], without the copy when `rows` is every row (the common case)."""
+    return values if len(rows) == len(values) else values[rows]
+
+
 def _equals(column: Column, value: str) -> np.ndarray:
     return np.asarray(pc.fill_null(pc.equal(column, value), False).to_numpy(zero_copy_only=False), dtype=bool)
 
@@ -151,7 +159,7 @@ def _ints(column: Column, rows: np.ndarray, dtype: type, missing: int = 0) -> np
     if column.null_count:
         column = pc.fill_null(column, missing)
     values = np.asarray(column.to_numpy(zero_copy_only=False))
-    return (values if len(rows) == len(values) else values[rows]).astype(dtype, copy=False)
+    return _select(values, rows).astype(dtype, copy=False)
 
 
 def _count(counter: Counter[str], column: Column, mask: np.ndarray) -> None:
@@ -177,7 +185,9 @@ class _Side:
 
     def take(self, rows: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], np.ndarray]:
         address = self.column.take(rows)
-        index = self.column.index[rows]
+        index = _select(self.column.index, rows)
+        if self.column.simple:
+            return address, self.cls[index]
         cls = np.where(index < 0, -1, self.cls[np.maximum(index, 0)]) if len(self.cls) else np.full(len(rows), -1)
         return address, cls
 
@@ -221,7 +231,7 @@ def place(table: pa.Table | pa.RecordBatch, index: InterfaceIndex, classes: Addr
     position = pc.fill_null(pc.index_in(ids, value_set=index.id_array), -1).to_numpy(zero_copy_only=False)
     _count(stats.unknown_interface, ids, candidate & (position < 0))
     rows = np.flatnonzero(candidate & (position >= 0))
-    interface = position[rows].astype(np.int32)
+    interface = _select(position, rows).astype(np.int32)
 
     src, dst = _Side.of(col("srcaddr"), index, classes), _Side.of(col("dstaddr"), index, classes)
     held_dst = index.holds(interface, dst.column, dst.owner, rows)
@@ -264,7 +274,7 @@ def place(table: pa.Table | pa.RecordBatch, index: InterfaceIndex, classes: Addr
         protocol=protocol,
         start=_ints(col("start"), rows, np.int64),
         end=_ints(col("end"), rows, np.int64),
-        accept=accept[rows],
+        accept=_select(accept, rows),
         flags=_ints(col("tcp_flags"), rows, np.int32, missing=-1),
         bpa=np.zeros(len(rows), dtype=bool) if reason.null_count == len(reason) else _equals(reason, "BPA")[rows],
     )

@@ -29,7 +29,7 @@ from reach.model.match import Probe, first_match
 from reach.model.network import Network
 from reach.model.rules import RuleRef, RuleTable
 from reach.reconcile.addresses import AddressClasses
-from reach.reconcile.arrays import Packer, bit_width, dense
+from reach.reconcile.arrays import Packer, bit_width, local_dense
 from reach.reconcile.place import InterfaceIndex
 
 _ICMP_REQUEST = {1: 8, 58: 128}  # flow logs do not log the ICMP type (ports are 0): echo is assumed
@@ -107,9 +107,12 @@ class TableMemo:
 
 @dataclass(frozen=True)
 class Prediction:
-    """Per record: predicted REJECT, the responsible rule (-1 on ACCEPT), and each component's deciding rule
-    (-1 where the component was not evaluated)."""
+    """The chunk's distinct keys and, per key, the predicted REJECT, the responsible rule (-1 on ACCEPT) and
+    each component's deciding rule (-1 where the component was not evaluated); `row` maps each record to its
+    key. Per record, `reject[row]` and so on."""
 
+    row: np.ndarray  # per record: its key's position
+    columns: dict[str, np.ndarray]  # per key: interface, egress, response, protocol, service_port
     reject: np.ndarray
     ref: np.ndarray
     sg_ref: np.ndarray
@@ -183,28 +186,29 @@ class Predictor:
     # ----- per record ----------------------------------------------------------------------------
 
     def predict(self, interface: np.ndarray, egress: np.ndarray, response: np.ndarray, protocol: np.ndarray,
-                dstport: np.ndarray, peer_class: np.ndarray) -> Prediction:
+                dstport: np.ndarray, peer_class: np.ndarray, service_port: np.ndarray) -> Prediction:
+        """Group the records by key (their service port kept, for the history), decide each key once."""
         port = probe_port(protocol, dstport, response)
         port_class = self._port_class[np.clip(port, 0, 65535)]
-        columns = [interface, egress, response, protocol, port_class, peer_class]
-        distinct, inverse = dense(self._packer.pack(columns))
+        columns = [interface, egress, response, protocol, port_class, peer_class, service_port]
+        first, row = local_dense(columns, [*self._packer.widths, 16])
+        distinct = self._packer.pack([c[first] for c in columns[:6]])
         order = np.argsort(distinct)
-        distinct = distinct[order]
-        rank = np.empty_like(order)
-        rank[order] = np.arange(len(order))
-        inverse = rank[inverse]
-        pos = np.searchsorted(self._keys, distinct)
-        known = np.zeros(len(distinct), dtype=bool)
+        pos = np.searchsorted(self._keys, distinct[order])
+        known = np.zeros(len(order), dtype=bool)
         inside = pos < len(self._keys)
-        known[inside] = self._keys[pos[inside]] == distinct[inside]
+        known[inside] = self._keys[pos[inside]] == distinct[order][inside]
         if not known.all():
-            first = np.zeros(len(distinct), dtype=np.intp)
-            first[inverse] = np.arange(len(inverse))
-            rows = first[~known]
-            self._remember(distinct[~known], self._evaluate(*(c[rows] for c in columns)))
-            pos = np.searchsorted(self._keys, distinct)
-        per_record = self._results[pos][inverse]
-        return Prediction(per_record[:, 0].astype(bool), per_record[:, 1], per_record[:, 2], per_record[:, 3])
+            new = np.unique(distinct[order][~known], return_index=True)[1]
+            rows = first[order[~known][new]]
+            self._remember(distinct[order][~known][new], self._evaluate(*(c[rows] for c in columns[:6])))
+            pos = np.searchsorted(self._keys, distinct[order])
+        results = np.empty((len(order), 4), dtype=np.int32)
+        results[order] = self._results[pos]
+        names = ("interface", "egress", "response", "protocol", "service_port")
+        return Prediction(
+            row=row, columns={name: columns[i][first] for i, name in zip((0, 1, 2, 3, 6), names, strict=True)},
+            reject=results[:, 0].astype(bool), ref=results[:, 1], sg_ref=results[:, 2], nacl_ref=results[:, 3])
 
     def _remember(self, keys: np.ndarray, results: np.ndarray) -> None:
         self.evaluated_keys += len(keys)

@@ -69,12 +69,21 @@ def test_tcp_flags_tell_a_syn_ack_from_a_syn_whatever_the_ports(orders: Snapshot
 
 
 def test_a_reject_whose_reverse_was_accepted_is_the_response(orders: Snapshot) -> None:
-    # the client side of a NACL return-path block: request out ACCEPT, the answer in REJECT
+    # a Windows client's port 1500 calls 8080: both registered, so the ports would take the answer (8080 ->
+    # 1500, dropped by a NACL on the way back) for a request; its accepted reverse says it is the response
+    response, method = classify(orders, [
+        record(LAMBDA, "10.0.1.100", "10.0.3.60", 1500, 8080, "ACCEPT"),
+        record(LAMBDA, "10.0.3.60", "10.0.1.100", 8080, 1500, "REJECT"),
+    ])
+    assert response.tolist() == [False, True] and method.tolist() == [PAIRING, PAIRING]
+
+
+def test_strong_ports_decide_without_pairing(orders: Snapshot) -> None:
     response, method = classify(orders, [
         record(LAMBDA, "10.0.1.100", "10.0.3.60", 40000, 5432, "ACCEPT"),
         record(LAMBDA, "10.0.3.60", "10.0.1.100", 5432, 40000, "REJECT"),
     ])
-    assert response.tolist() == [False, True] and method.tolist() == [PORTS, PAIRING]
+    assert response.tolist() == [False, True] and method.tolist() == [PORTS, PORTS]
 
 
 def test_without_flags_or_a_pair_the_service_port_tells(orders: Snapshot) -> None:
@@ -99,9 +108,9 @@ def test_responses_are_checked_against_nacls_only_and_never_disagree(orders: Sna
     rows = [record(LAMBDA, "10.0.3.60", "10.0.1.100", 5432, 40000 + i, "ACCEPT") for i in range(50)]
     result = reconcile(orders.network, [batch(rows)])
     assert (result.summary.responses, result.summary.disagree) == (50, 0)
-    # and a response the NACL drops is a return-path REJECT of the NACL, not of the security group
-    rows = [record(LAMBDA, "10.0.3.60", "10.0.1.100", 5432, 80, "REJECT")]  # below the app NACL's 1024-65535
-    rows.append(record(LAMBDA, "10.0.1.100", "10.0.3.60", 80, 5432, "ACCEPT"))
+    # and a response the NACL drops (the app subnet takes 1024-65535 back only from 10.0.2.0/23) is a
+    # return-path REJECT of the NACL, not of the security group
+    rows = [record(LAMBDA, "10.0.5.5", "10.0.1.100", 5432, 40000, "REJECT")]
     (blocking,) = reconcile(orders.network, [batch(rows)]).blocking
     assert (blocking.kind, blocking.id, blocking.direction, blocking.rule, blocking.return_path) == (
         "network-acl", "acl-05ef02fad2172638a", "ingress", 32767, True)
