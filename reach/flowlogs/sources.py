@@ -2,13 +2,12 @@
 
 A source resolves to inputs; an input is either text (blocks of whole lines, decompressed) or Parquet. Text
 blocks are cut at the last newline before `BLOCK_SIZE`, so a block never splits a line and memory stays at a
-few blocks whatever the file size. Plain local files are memory-mapped and sliced without copying; compressed
-and remote streams are decompressed in a background thread while the previous block is parsed.
+few blocks whatever the file size. Plain local files are read into a ring of reused buffers; compressed and
+remote streams are decompressed in a background thread while the previous block is parsed.
 """
 
 from __future__ import annotations
 
-import mmap
 import os
 import queue
 import threading
@@ -97,7 +96,7 @@ def open_local(path: Path) -> Input:
         if magic.startswith(GZIP_MAGIC):
             f = path.open("rb")
             return TextInput(name, prefetch(line_blocks(gunzip(name, read_chunks(f.read, f.close)))))
-        return TextInput(name, mmap_blocks(name, path))
+        return TextInput(name, file_blocks(path))
     except PermissionError as exc:
         raise FlowLogError(f"{name}: permission denied") from exc
     except IsADirectoryError as exc:
@@ -113,62 +112,39 @@ def open_parquet(name: str, where: str | pa.NativeFile) -> pq.ParquetFile:
         raise FlowLogError(f"{name}: not a readable Parquet file ({exc})") from exc
 
 
-def mmap_blocks(name: str, path: Path, block_size: int | None = None) -> Iterator[pa.Buffer]:
-    """Zero-copy slices of a memory-mapped plain file, each ending at a newline (or the end of the file).
+def file_blocks(path: Path, block_size: int | None = None) -> Iterator[pa.Buffer]:
+    """Blocks of whole lines of a plain file, read into a ring of three reused buffers.
 
-    Pages of blocks already parsed are handed back to the kernel (MADV_DONTNEED) so that the resident
-    memory of a read stays at a few blocks, however large the file. When a block is requested, the one
-    before it may still be in use (the parser reads one ahead); the one before that is done.
+    Nothing is copied beyond the read itself (the partial last line moves to the next buffer), and resident
+    memory stays at three blocks whatever the file size. A block stays valid until two more have been
+    requested: the parser holds the block it checks and the one Arrow reads ahead, never more.
     """
-    block_size = block_size or BLOCK_SIZE
-    size = path.stat().st_size
-    if size == 0:
-        return
-    with path.open("rb") as f:
-        mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-    whole = pa.py_buffer(mm)
-    done: list[tuple[int, int]] = []
-    pos = 0
-    while pos < size:
-        end = _line_end(whole, pos, min(pos + block_size, size))
-        if len(done) >= 2:
-            _release(mm, *done.pop(0))
-        yield whole.slice(pos, end - pos)
-        done.append((pos, end))
-        pos = end
-
-
-def _release(mm: mmap.mmap, start: int, end: int) -> None:
-    if not hasattr(mmap, "MADV_DONTNEED"):
-        return
-    # File-backed, read-only: a dropped page that is touched again is simply read back from the page cache.
-    lo = start - start % mmap.PAGESIZE
-    hi = end - end % mmap.PAGESIZE
-    if hi > lo:
-        mm.madvise(mmap.MADV_DONTNEED, lo, hi - lo)
-
-
-def _line_end(buf: pa.Buffer, pos: int, end: int) -> int:
-    """The offset just past the last newline in buf[pos:end]; past the next one if none; the end of buf."""
-    size = len(buf)
-    if end >= size:
-        return size
-    window = 1 << 16
-    lo = end
-    while lo > pos:
-        lo = max(pos, lo - window)
-        nl = buf.slice(lo, end - lo).to_pybytes().rfind(b"\n")
-        if nl >= 0:
-            return lo + nl + 1
-    # A line longer than a block (not a flow log, but it must still be read and reported): take it whole.
-    hi = end
-    while hi < size:
-        chunk = buf.slice(hi, min(window, size - hi)).to_pybytes()
-        nl = chunk.find(b"\n")
-        if nl >= 0:
-            return hi + nl + 1
-        hi += len(chunk)
-    return size
+    # A small file gets small buffers: a folder of 5-minute S3 objects must not cost 3 blocks apiece.
+    block_size = min(block_size or BLOCK_SIZE, path.stat().st_size + 1)
+    ring = [bytearray(block_size) for _ in range(3)]
+    tail = b""
+    slot = 0
+    with path.open("rb", buffering=0) as f:
+        while True:
+            buf = ring[slot]
+            if len(tail) >= len(buf) // 2:  # a line longer than half a block: make room for it
+                buf = ring[slot] = bytearray(2 * len(tail) + block_size)
+            view = memoryview(buf)
+            view[: len(tail)] = tail
+            end = len(tail)
+            while end < len(buf) and (got := f.readinto(view[end:])):
+                end += got
+            if end == len(tail):  # end of file
+                if end:
+                    yield pa.py_buffer(view[:end])
+                return
+            cut = buf.rfind(b"\n", 0, end) + 1 if end == len(buf) else end
+            if cut == 0:  # not one newline in a full buffer: read on into a bigger one
+                tail = bytes(view[:end])
+                continue
+            yield pa.py_buffer(view[:cut])
+            tail = bytes(view[cut:end])
+            slot = (slot + 1) % len(ring)
 
 
 # ----- streams ----------------------------------------------------------------------------------
@@ -276,18 +252,20 @@ def with_documents(name: str, blocks: Iterator[pa.Buffer]) -> Iterator[pa.Buffer
         yield first
         yield from blocks
         return
-    held = [first]
-    size = len(first)
+    # Blocks may live in reused buffers: what is held while deciding is copied.
+    held = [first.to_pybytes()]
+    size = len(held[0])
     while size <= envelopes.MAX_DOCUMENT_BYTES:
         nxt = next(blocks, None)
         if nxt is None:
             break
-        held.append(nxt)
-        size += len(nxt)
+        held.append(nxt.to_pybytes())
+        size += len(held[-1])
     if size <= envelopes.MAX_DOCUMENT_BYTES:
-        lines = envelopes.document_lines(b"".join(b.to_pybytes() for b in held))
+        lines = envelopes.document_lines(b"".join(held))
         if lines is not None:
             yield pa.py_buffer(lines)
             return
-    yield from held
+    for block in held:
+        yield pa.py_buffer(block)
     yield from blocks
