@@ -128,8 +128,8 @@ def _coverage(network: Network, record: FlowLogRecord) -> list[str]:
         ids = ", ".join(f.id for f in covering)
         reasons.append(f"the flow logs covering {record.interface_id} ({ids}) capture only "
                        f"{' and '.join(sorted(types))}, and this record would be {record.action}")
-    broken = [f for f in covering if (f.status and f.status.upper() != "ACTIVE") or f.error]
-    reasons += [f"flow log {f.id} is {f.status or 'not active'}" + (f" ({f.error})" if f.error else "") for f in broken]
+    broken = [f for f in covering if (f.status or "").upper() == "FAILED" or f.error]
+    reasons += [f"flow log {f.id} fails to deliver" + (f" ({f.error})" if f.error else "") for f in broken]
     return reasons
 
 

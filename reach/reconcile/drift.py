@@ -284,12 +284,17 @@ def _flip(h: dict[str, np.ndarray]) -> ChangePoint | None:
         return None
     _, split, old_accept = best
     before, after = slice(0, split + 1), slice(split + 1, len(accepted))
-    first = h["reject_first" if old_accept else "accept_first"][after]
-    last = h["accept_last" if old_accept else "reject_last"][before]
+    new_first = h["reject_first" if old_accept else "accept_first"]
+    old_last = h["accept_last" if old_accept else "reject_last"]
     old, new = (accepted, rejected) if old_accept else (rejected, accepted)
+    first, last = new_first[after], old_last[before]
+    at, previous = int(first[first != _HIGH].min()), int(last[last != _LOW].max())
+    for b in (split, split + 1):  # a bucket at the split holding both, in order: the flip is inside it
+        if old[b] and new[b] and old_last[b] <= new_first[b]:
+            at, previous = int(new_first[b]), int(old_last[b])
+            break
     return ChangePoint(
-        at=int(first[first != _HIGH].min()), previous=int(last[last != _LOW].max()),
-        before=_action(old_accept), after=_action(not old_accept),
+        at=at, previous=previous, before=_action(old_accept), after=_action(not old_accept),
         records_before=int(old[before].sum()), records_after=int(new[after].sum()),
     )
 

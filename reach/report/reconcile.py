@@ -119,7 +119,10 @@ def _disagreements(disagreements: list[Disagreement], console: Console) -> None:
         rows.append(d)
         number = list(stories).index(_story_key(d)) + 1
         port = f":{d.service_port}" if d.service_port is not None else ""
-        flow = f"{d.src} -> {d.dst} {d.protocol}{port}" + (" (response)" if d.response else "")
+        if d.response:
+            flow = f"{d.src}{port} -> {d.dst} {d.protocol} (response)"
+        else:
+            flow = f"{d.src} -> {d.dst}{port} {d.protocol}"
         table.add_row(f"[{number}]", d.interface_id, d.direction, flow, _action(d.observed), _action(d.predicted),
                       f"{d.records:,}", utc_text(d.first_seen, zone=False), _last(d.first_seen, d.last_seen))
     console.print()

@@ -244,3 +244,35 @@ def test_explain_says_why_no_record_may_be_expected() -> None:
         "explain", "web-server-01", "151.101.64.223", "80", "--snapshot", str(FIXTURES / "web-http-revoked/snapshot"),
         "--flow-logs", str(FIXTURES / "reconcile-web-http-revoked/flowlogs")])
     assert "No record on eni-0a8f44391eae18254" in " ".join(text.stdout.split())
+
+
+def test_a_flow_log_capturing_only_accept_explains_the_missing_reject() -> None:
+    # reach doctor's fixture: the VPC's only flow log has TrafficType ACCEPT, and rds-sg rejects 5432
+    result = runner.invoke(app, [
+        "explain", "10.0.1.100", "10.0.2.50", "5432", "--snapshot", str(FIXTURES / "doctor-accept-only/snapshot"),
+        "--flow-logs", str(FIXTURES / "doctor-accept-only/flowlogs"), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    lambda_out, db_in = json.loads(result.stdout)["observed"]["records"]
+    assert (lambda_out["predicted"], lambda_out["accept"], lambda_out["agrees"]) == ("ACCEPT", 1, True)
+    assert (db_in["predicted"], db_in["records"]) == ("REJECT", 0)
+    assert db_in["why_none"] == ["the flow logs covering eni-06eda9f3bd974dd1b (fl-0f5c7e9a1b3d5f7c9) capture only "
+                                 "ACCEPT, and this record would be REJECT"]
+
+
+# ----- drift: bounded history, exact change points -----------------------------------------------------------
+
+
+def test_history_widens_its_buckets_to_stay_bounded_and_still_dates_the_flip_to_the_second() -> None:
+    from reach.reconcile.drift import Drift, History
+
+    history = History(interfaces=4, rules=4, budget=64)
+    key = history.key(*(np.array([v]) for v in (1, False, False, 6, 80, -1)))
+    start = 1_700_000_000 + 60 * np.arange(600) + 7  # ten hours, a record a minute
+    accept = start < start[300]  # the snapshot (ACCEPT) is right until minute 300, then REJECTs
+    history.add(key, np.zeros(600, dtype=np.intp), accept, start, start + 50, np.flatnonzero(~accept))
+    assert history.detail().num_rows <= 64 and history.seconds > 60
+    point = Drift(history).change_points({int(key[0])}, history.detail())[int(key[0])]
+    assert point is not None
+    assert (point.before, point.after, point.at, point.previous) == ("ACCEPT", "REJECT", start[300], start[299])
+    (totals,) = [r for r in history.totals().to_pylist() if r["accept"] == 0]
+    assert (totals["records"], totals["first"], totals["end"]) == (300, start[300], start[-1] + 50)
