@@ -179,6 +179,7 @@ class Predictor:
         self._port_bounds = port_bounds
         self._packer = Packer([bit_width(len(ifaces)), 1, 1, 8, bit_width(len(port_bounds)), bit_width(classes.count)])
         self._memos: dict[tuple[str, str, str], TableMemo] = {}
+        self._implicit = np.full(2 * len(ifaces), -1, dtype=np.int32)  # per interface and direction
         self._keys = np.zeros(0, dtype=np.int64)
         self._results = np.zeros((0, 4), dtype=np.int32)  # reject, ref, sg_ref, nacl_ref
         self.evaluated_keys = 0
@@ -283,9 +284,10 @@ class Predictor:
         deciding, first = np.unique(entry_row[matched], return_index=True)  # entries are in group order
         sg_ref[deciding] = entry_ref[matched[first]]
         denied = rows[sg_ref[rows] < 0]
-        for part in _segments(interface[denied] * 2 + egress[denied]) if len(denied) else []:
-            at = denied[part]
-            sg_ref[at] = self._implicit_sg(int(interface[at[0]]), "egress" if egress[at[0]] else "ingress")
+        side = interface[denied].astype(np.int64) * 2 + egress[denied]
+        for code in np.unique(side[self._implicit[side] < 0]).tolist():
+            self._implicit[code] = self._implicit_sg(code // 2, "egress" if code % 2 else "ingress")
+        sg_ref[denied] = self._implicit[side]
         deny = np.zeros(n, dtype=bool)
         deny[denied] = True
         return sg_ref, deny
