@@ -157,6 +157,10 @@ class Reconciler:
                 "srcport": placed.srcport[wrong],
             })
 
+    def close(self) -> None:
+        """Stop the worker thread (after a read error, say); `result()` does it too."""
+        self._worker.shutdown(wait=False, cancel_futures=True)
+
     def result(self, read_stats: FlowLogStats | None = None, cloudtrail: CloudTrail | None = None) -> ReconcileResult:
         self.flush()
         self._wait()
@@ -210,7 +214,10 @@ def reconcile(network: Network, batches: Iterable[pa.RecordBatch], *, read_stats
     once the batches are consumed).
     """
     reconciler = Reconciler(network)
-    for batch in batches:
-        reconciler.add(batch)
-    return reconciler.result(read_stats, cloudtrail)
+    try:
+        for batch in batches:
+            reconciler.add(batch)
+        return reconciler.result(read_stats, cloudtrail)
+    finally:
+        reconciler.close()
 

@@ -276,3 +276,14 @@ def test_history_widens_its_buckets_to_stay_bounded_and_still_dates_the_flip_to_
     assert (point.before, point.after, point.at, point.previous) == ("ACCEPT", "REJECT", start[300], start[299])
     (totals,) = [r for r in history.totals().to_pylist() if r["accept"] == 0]
     assert (totals["records"], totals["first"], totals["end"]) == (300, start[300], start[-1] + 50)
+
+
+def test_a_read_error_half_way_is_raised_not_swallowed(orders: Snapshot) -> None:
+    from reach.errors import FlowLogError
+
+    def batches() -> Any:
+        yield batch([record(ORDERS, "10.0.1.100", "10.0.2.50", 40000, 3306, "REJECT")])
+        raise FlowLogError("s3://bucket/key: connection reset")
+
+    with pytest.raises(FlowLogError, match="connection reset"):
+        reconcile(orders.network, batches())
