@@ -150,7 +150,10 @@ def _select(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
 
 
 def _equals(column: Column, value: str) -> np.ndarray:
-    return np.asarray(pc.fill_null(pc.equal(column, value), False).to_numpy(zero_copy_only=False), dtype=bool)
+    equal = pc.equal(column, value)
+    if column.null_count:
+        equal = pc.fill_null(equal, False)
+    return np.asarray(equal.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _ints(column: Column, rows: np.ndarray, dtype: type, missing: int = 0) -> np.ndarray:
@@ -210,7 +213,9 @@ def place(table: pa.Table | pa.RecordBatch, index: InterfaceIndex, classes: Addr
     """The chunk's records that can be evaluated, placed on their interface; the rest counted in `stats`."""
     col = table.column
     status = col("log_status")
-    other = ~np.asarray(pc.fill_null(pc.equal(status, "OK"), True).to_numpy(zero_copy_only=False), dtype=bool)
+    ok = pc.equal(status, "OK")
+    ok = pc.fill_null(ok, True) if status.null_count else ok  # no log-status in the format: a record
+    other = ~np.asarray(ok.to_numpy(zero_copy_only=False), dtype=bool)
     nodata = skipdata = np.zeros(table.num_rows, dtype=bool)
     if other.any():
         nodata, skipdata = _equals(status, "NODATA"), _equals(status, "SKIPDATA")
@@ -228,7 +233,8 @@ def place(table: pa.Table | pa.RecordBatch, index: InterfaceIndex, classes: Addr
     stats.no_action += int((logged & ~(accept | reject)).sum())
 
     ids = col("interface_id")
-    position = pc.fill_null(pc.index_in(ids, value_set=index.id_array), -1).to_numpy(zero_copy_only=False)
+    found = pc.index_in(ids, value_set=index.id_array)
+    position = (pc.fill_null(found, -1) if found.null_count else found).to_numpy(zero_copy_only=False)
     _count(stats.unknown_interface, ids, candidate & (position < 0))
     rows = np.flatnonzero(candidate & (position >= 0))
     interface = _select(position, rows).astype(np.int32)
