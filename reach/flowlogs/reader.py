@@ -142,7 +142,11 @@ class FlowLogStream:
         arrays = []
         for field in FLOW_LOG_SCHEMA:
             i = index.get(field.name)
-            arrays.append(self._null(field.type, n) if i is None else batch.column(i).cast(field.type))
+            if i is None:
+                arrays.append(self._null(field.type, n))
+            else:
+                column = batch.column(i)
+                arrays.append(column if column.type == field.type else column.cast(field.type))
         extras = tuple((f.name, f.type) for f in batch.schema if f.name not in _SCHEMA_NAMES)
         for name, typ in extras:
             self.extra_columns.setdefault(name, typ)
