@@ -38,20 +38,20 @@ def render_summary(s: Summary, console: Console) -> None:
     overview.add_column(style="bold")
     overview.add_column(justify="right")
     rows = [
-        ("records", f"{s.records:,}"),
+        ("records", f"{s.stats.records:,}"),
         ("  accept", f"{s.accept:,}"),
         ("  reject", f"{s.reject:,}"),
-        ("  nodata", f"{s.nodata:,}"),
-        ("  skipdata (records lost: interval incomplete)", f"{s.skipdata:,}"),
-        ("unparsable lines", f"{s.unparsable:,}"),
+        ("  nodata", f"{s.stats.nodata:,}"),
+        ("  skipdata (records lost: interval incomplete)", f"{s.stats.skipdata:,}"),
+        ("unparsable lines", f"{s.stats.unparsable:,}"),
         ("interfaces", f"{s.interfaces:,}"),
         ("start", _when(s.start)),
         ("end", _when(s.end)),
         ("time span", _span(s.time_span)),
-        ("files", f"{s.files:,}"),
+        ("files", f"{s.stats.files:,}"),
     ]
-    if s.filtered:
-        rows.append(("left out by filters", f"{s.filtered:,}"))
+    if s.stats.filtered:
+        rows.append(("left out by filters", f"{s.stats.filtered:,}"))
     for k, v in rows:
         overview.add_row(k, v)
     console.print(overview)
@@ -74,10 +74,11 @@ def render_summary(s: Summary, console: Console) -> None:
             ports.add_row(_plain_num(p["dstport"]), _plain_num(p["protocol"]), f"{p['records']:,}")
         console.print(ports)
 
-    if s.bad_lines:
+    if s.stats.bad_lines:
         # One "file:line: reason" per line, as compilers print them, so the place can be copied whole.
-        console.print(f"[bold]Unparsable lines[/bold] (first {len(s.bad_lines)} of {s.unparsable:,})")
-        for b in s.bad_lines:
+        st = s.stats
+        console.print(f"[bold]Unparsable lines[/bold] (first {len(st.bad_lines)} of {st.unparsable:,})")
+        for b in s.stats.bad_lines:
             console.print(f"{b.source}:{b.line}: {b.reason}", soft_wrap=True, markup=False)
             console.print(f"    {b.text[:300]}", soft_wrap=True, markup=False)
 

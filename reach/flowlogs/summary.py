@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from reach.flowlogs.reader import FlowLogStream
-from reach.flowlogs.stats import BadLine
+from reach.flowlogs.stats import FlowLogStats
 
 _COMPACT_ROWS = 1 << 20
 _NOT_TRAFFIC = pa.array(["NODATA", "SKIPDATA"], pa.string())
@@ -23,21 +23,16 @@ _NOT_TRAFFIC = pa.array(["NODATA", "SKIPDATA"], pa.string())
 
 @dataclass
 class Summary:
-    records: int = 0
-    accept: int = 0
+    """What `reach logs summary` reports: the read's own counts (`stats`) and what the records add up to."""
+
+    stats: FlowLogStats
+    accept: int = 0  # ACCEPT records that carry traffic (log-status neither NODATA nor SKIPDATA)
     reject: int = 0
-    nodata: int = 0
-    skipdata: int = 0
-    unparsable: int = 0
     interfaces: int = 0
     start: int | None = None
     end: int | None = None
-    files: int = 0
-    bytes_read: int = 0
-    filtered: int = 0
     top_talkers: list[dict[str, Any]] = field(default_factory=list)
     top_rejected_ports: list[dict[str, Any]] = field(default_factory=list)
-    bad_lines: list[BadLine] = field(default_factory=list)
 
     @property
     def time_span(self) -> int | None:
@@ -45,23 +40,24 @@ class Summary:
 
     def to_json(self) -> dict[str, Any]:
         """CONTRACT §5's keys first, then the extras."""
+        st = self.stats
         return {
-            "records": self.records,
+            "records": st.records,
             "accept": self.accept,
             "reject": self.reject,
-            "nodata": self.nodata,
-            "skipdata": self.skipdata,
-            "unparsable": self.unparsable,
+            "nodata": st.nodata,
+            "skipdata": st.skipdata,
+            "unparsable": st.unparsable,
             "interfaces": self.interfaces,
             "start": self.start,
             "end": self.end,
             "time_span": self.time_span,
-            "files": self.files,
-            "bytes_read": self.bytes_read,
-            "filtered": self.filtered,
+            "files": st.files,
+            "bytes_read": st.bytes_read,
+            "filtered": st.filtered,
             "top_talkers": self.top_talkers,
             "top_rejected_ports": self.top_rejected_ports,
-            "bad_lines": [b._asdict() for b in self.bad_lines],
+            "bad_lines": [b._asdict() for b in st.bad_lines],
         }
 
 
@@ -98,7 +94,7 @@ class _GroupSum:
 
 
 def summarize(stream: FlowLogStream, top: int = 10) -> Summary:
-    s = Summary()
+    s = Summary(stream.stats)
     interfaces: set[str] = set()
     talkers = _GroupSum(["srcaddr", "dstaddr"], ["records", "packets", "bytes"])
     rejected = _GroupSum(["dstport", "protocol"], ["records"])
@@ -133,9 +129,6 @@ def summarize(stream: FlowLogStream, top: int = 10) -> Summary:
                 {"dstport": batch.column("dstport"), "protocol": batch.column("protocol"), "records": ones}
             ).filter(reject)
         )
-    st = stream.stats
-    s.records, s.nodata, s.skipdata, s.unparsable = st.records, st.nodata, st.skipdata, st.unparsable
-    s.files, s.bytes_read, s.filtered, s.bad_lines = st.files, st.bytes_read, st.filtered, list(st.bad_lines)
     s.interfaces = len(interfaces)
     s.top_talkers = talkers.top("bytes", top)
     s.top_rejected_ports = rejected.top("records", top)
