@@ -210,6 +210,12 @@ class Walker:
             unknown_reference_detail(unknown, packet, peer) if unknown else ""
         )
         detail += discarded or ""
+        absent = [g for g in groups if g not in self.network.security_groups]
+        if absent:
+            detail += (
+                f"; {', '.join(absent)} {'is' if len(absent) == 1 else 'are'} not in the snapshot, so "
+                "their rules are unknown (taken as allowing nothing)"
+            )
         self.block(
             "security-group",
             label,

@@ -57,6 +57,7 @@ def compile_snapshot(snapshot: Snapshot) -> Network:
     nacls = compile_network_acls(snapshot, warnings)
     subnets = compile_subnets(snapshot, vpcs, route_tables, nacls, warnings)
     security_groups = compile_security_groups(snapshot, interfaces, prefix_lists, warnings)
+    warnings += absent_groups(interfaces, security_groups)
     gateways = compile_gateways(snapshot)
     peerings = compile_peerings(snapshot)
     interfaces = bind_interface_endpoints(snapshot, interfaces)
@@ -527,6 +528,20 @@ def _permission_lines(
         found = members.get(ref_group, [])
         lines += [line(c, rule_ref, ref_group) for c in found] or [line(None, rule_ref, ref_group)]
     return lines
+
+
+def absent_groups(interfaces: dict[str, Interface], security_groups: dict[str, SecurityGroup]) -> list[str]:
+    """Interfaces naming groups the snapshot lacks: their rules are unknown, so say so once per group."""
+    users: dict[str, list[str]] = {}
+    for interface in interfaces.values():
+        for group in interface.groups:
+            if group not in security_groups:
+                users.setdefault(group, []).append(interface.id)
+    return [
+        f"security group {group} (on {', '.join(enis[:3])}{' …' if len(enis) > 3 else ''}) is not in the snapshot: "
+        "its rules are unknown and taken as allowing nothing"
+        for group, enis in sorted(users.items())
+    ]
 
 
 def compile_gateways(snapshot: Snapshot) -> dict[str, Gateway]:

@@ -444,3 +444,17 @@ def test_a_bad_port_or_protocol_is_an_error(two_tier: SnapshotBuilder, tmp_path:
 
 def test_all_out_permission_shape_is_the_aws_default() -> None:
     assert ALL_OUT["IpProtocol"] == "-1"
+
+
+def test_a_group_missing_from_the_snapshot_is_named_where_it_decides(tmp_path: Path) -> None:
+    b = SnapshotBuilder()
+    vpc = b.vpc("10.0.0.0/16")
+    subnet = b.subnet(vpc, "10.0.1.0/24")
+    known = b.security_group(vpc, "known", [])
+    b.interface(subnet, "10.0.1.5", [known, "sg-0notcollected000"], name="server")
+    b.interface(subnet, "10.0.1.6", [known], name="client")
+    snap = load(b, tmp_path)
+    assert any("sg-0notcollected000" in w and "not in the snapshot" in w for w in snap.warnings)
+    result = snap.explain("client", "server", 443)
+    assert result.verdict == "REJECT"
+    assert result.blocked_by is not None and "sg-0notcollected000 is not in the snapshot" in result.blocked_by.detail
