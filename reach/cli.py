@@ -211,10 +211,10 @@ def explain(
 
     def body() -> None:
         _check_format(format, ("text", "json"))
+        snap = _load(snapshot, quiet=format == "json")
         if flow_logs:
-            snap = _load(snapshot, quiet=format == "json")
             return _explain_with_flow_logs(snap, src, dst, port, protocol, src_port, flow_logs, format)
-        result = _load(snapshot, quiet=format == "json").explain(src, dst, port, protocol, src_port)
+        result = snap.explain(src, dst, port, protocol, src_port)
         if format == "json":
             typer.echo(explanation_json(result))
         else:
