@@ -31,9 +31,11 @@ SCENARIOS = (
 NOT_EXPRESSIBLE = {
     "subnet-3": "Batfish injects 0.0.0.0 at its VPC router node; reach flows start at an interface or the internet",
     "pubsub-6": "Batfish injects a spoofed source at the subnet router; an instance interface would drop it first",
-    "pubpriv-11": "flow starts at the VPN gateway (on-premises side), which the topology work models",
-    "pubpriv-12": "flow starts at the VPN gateway (on-premises side), which the topology work models",
 }
+
+# Batfish starts these at the VPN gateway itself; reach starts them where they come from: an on-premises
+# host (172.16.5.5) whose traffic enters through the gateway the VPC's routes point at.
+ON_PREMISES = {"pubpriv-11": "172.16.5.5", "pubpriv-12": "172.16.5.5"}
 
 # Batfish's `responsible.type` -> what reach names for the same cause.
 KIND_FOR = {
@@ -83,7 +85,7 @@ def test_reach_agrees_with_batfish(case: dict[str, Any]) -> None:
     snapshot = _snapshot(case["fixture"])
     src = flow["src_node"] if flow["src_node"].startswith("i-") else flow["src_ip"]
     if src.startswith("("):  # "(any internet IP)"
-        src = "8.8.8.8"
+        src = ON_PREMISES.get(case["id"], "8.8.8.8")
     if case["id"] == "pubsub-2" or case["verdict"].startswith("N/A"):
         # pubsub-2: an address no interface owns; Batfish ends it NULL_ROUTED at its synthetic backbone.
         # pubsub-4: internet to internet. With neither end in the snapshot, reach refuses the question
