@@ -82,3 +82,43 @@ def test_a_malformed_snapshot_exits_2_naming_the_file(tmp_path: object) -> None:
     result = runner.invoke(app, ["explain", "10.0.0.1", "10.0.0.2", "22", "--snapshot", str(folder)])
     assert result.exit_code == 2
     assert "sg.json" in result.stderr and "GroupId" in result.stderr
+
+
+def test_src_port_and_icmp_type_code_from_the_command_line() -> None:
+    ok = str(FIXTURES / "lambda-rds-ok" / "snapshot")
+    # A client port below the NACLs' ephemeral range: the response is what gets dropped.
+    below = runner.invoke(
+        app, ["explain", "10.0.1.100", "10.0.2.50", "3306", "--src-port", "1000", "--snapshot", ok, "--format", "json"]
+    )
+    body = json.loads(below.stdout)
+    assert (body["flow"]["src_port"], body["verdict"], body["blocked_by"]["return_path"]) == (1000, "REJECT", True)
+    ping = runner.invoke(
+        app,
+        [
+            "explain",
+            "203.0.113.12",
+            "172.31.16.139",
+            "8/0",
+            "--protocol",
+            "icmp",
+            "--snapshot",
+            str(FIXTURES / "icmp-nacl-reply" / "snapshot"),
+            "--format",
+            "json",
+        ],
+    )
+    body = json.loads(ping.stdout)
+    assert (body["flow"]["protocol"], body["flow"]["dst_port"], body["flow"]["icmp_code"]) == ("icmp", 8, 0)
+    assert (body["blocked_by"]["direction"], body["blocked_by"]["return_path"]) == ("egress", True)
+
+
+def test_python_dash_m_reach_runs_the_cli() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "reach", "explain", "--help"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0
+    for option in ("--snapshot", "--protocol", "--src-port", "--format"):
+        assert option in done.stdout
