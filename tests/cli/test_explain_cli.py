@@ -97,7 +97,7 @@ def test_src_port_and_icmp_type_code_from_the_command_line() -> None:
         [
             "explain",
             "203.0.113.12",
-            "172.31.16.139",
+            "54.152.93.41",
             "8/0",
             "--protocol",
             "icmp",
