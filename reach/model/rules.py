@@ -12,26 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from reach.model.addr import IPV4, Cidr, split
-
-PROTOCOL_NAMES = {-1: "all", 1: "icmp", 6: "tcp", 17: "udp", 58: "icmpv6"}
-PROTOCOL_NUMBERS = {"all": -1, "-1": -1, "icmp": 1, "tcp": 6, "udp": 17, "icmpv6": 58}
-
-
-def protocol_number(text: str | int) -> int:
-    """'tcp' -> 6, '-1' -> -1, '58' -> 58. Raises ValueError for anything else."""
-    if isinstance(text, int):
-        return text
-    key = text.strip().lower()
-    if key in PROTOCOL_NUMBERS:
-        return PROTOCOL_NUMBERS[key]
-    number = int(key)
-    if not -1 <= number <= 255:
-        raise ValueError(f"protocol {text} is not -1 or 0-255")
-    return number
-
-
-def protocol_name(number: int) -> str:
-    return PROTOCOL_NAMES.get(number, str(number))
+from reach.model.protocols import protocol_name, protocol_number  # noqa: F401  (re-exported)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from reach.model.network import (
     Subnet,
     Vpc,
 )
+from reach.model.protocols import gateway_kind
 from reach.model.rules import (
     ALL_CODES,
     ALL_PORTS,
@@ -241,13 +242,8 @@ def _instance_groups(snapshot: Snapshot, instance_id: str) -> list[str]:
 
 def _route_target(route: AwsRoute, interfaces: dict[str, Interface], instances: dict[str, Instance]) -> tuple[str, str]:
     if route.gateway_id:
-        gid = route.gateway_id
-        if gid == "local":
-            return "local", "local"
-        for prefix, kind in (("igw-", "internet-gateway"), ("vgw-", "vpn-gateway"), ("vpce-", "vpc-endpoint")):
-            if gid.startswith(prefix):
-                return kind, gid
-        return "gateway", gid
+        kind = gateway_kind(route.gateway_id)
+        return str(kind), route.gateway_id
     if route.nat_gateway_id:
         return "nat-gateway", route.nat_gateway_id
     if route.network_interface_id:
