@@ -20,6 +20,7 @@ from reach.model.addr import format_address
 from reach.model.load_balancer import LoadBalancer, Target, TargetGroup
 from reach.model.network import Interface
 from reach.model.rules import describe_match
+from reach.model.vocabulary import Direction
 
 if TYPE_CHECKING:
     from reach.engine.walk import Arrival, Walker
@@ -198,9 +199,12 @@ def _to_target(
         direction="egress",
     )
     record = walker.observe(node.id, "egress", leg)
+    node_subnet = walker.network.subnets[node.subnet_id]
+    leaving = not any(c.contains(leg.family, leg.dst) for c in node_subnet.cidrs)
+    filtered = walker.decide(node, node_subnet, Direction.EGRESS, leg, record, crossing=leaving)
     if node.groups:
-        walker.security_groups(node, "egress", leg, record)
-    arrival = walker.route(walker.network.subnets[node.subnet_id], leg, record)
+        walker.security_groups(filtered)
+    arrival = walker.route(node_subnet, leg, record, filtered)
     if arrival is None or arrival[0] != "interface":
         return
     response = arrival[2].response()
@@ -220,12 +224,13 @@ def _to_target(
         f"{port_text(response.dst_ports)}; {balancer.label} carries it back",
         direction="egress",
     )
-    walker.security_groups(receiver, "egress", response, record)
     target_subnet = walker.network.subnets[receiver.subnet_id]
-    node_subnet = walker.network.subnets[node.subnet_id]
-    if target_subnet.id != node_subnet.id:
-        walker.network_acl(target_subnet, "egress", response, record)
-        walker.network_acl(node_subnet, "ingress", response, None)
+    crossing = target_subnet.id != node_subnet.id
+    filtered = walker.decide(receiver, target_subnet, Direction.EGRESS, response, record, crossing=crossing)
+    walker.security_groups(filtered)
+    if crossing:
+        walker.network_acl(filtered)
+        walker.subnet_boundary(node_subnet, Direction.INGRESS, response, None)
     walker.hop(
         "load-balancer",
         balancer.short_id,

@@ -15,14 +15,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-import numpy as np
-
 from reach.engine.packet import NAT_PORTS, Packet
 from reach.model.addr import IPV4, format_address, is_rfc1918, is_rfc6598
-from reach.model.match import match_matrix
 from reach.model.network import Gateway, Interface, Route, RouteTable, Subnet
-from reach.model.rules import RuleTable
+from reach.model.rules import RuleRef
 from reach.model.transit import TgwAttachment, TransitGateway
+from reach.model.vocabulary import Direction
 
 if TYPE_CHECKING:
     from reach.engine.walk import Arrival, Walker
@@ -95,7 +93,7 @@ def to_transit_gateway(
         return None
     entry = walker.network.subnets.get(entry_id)
     if entry is not None:
-        walker.network_acl(entry, "ingress", packet, None)
+        walker.subnet_boundary(entry, Direction.INGRESS, packet, None)
     walker.hop(
         "transit-gateway",
         gateway.id,
@@ -560,46 +558,14 @@ def unmasquerade(walker: Walker, appliance: Interface, packet: Packet) -> Arriva
 # --- references the snapshot cannot resolve ------------------------------------------------------------
 
 
-def unresolved_rules(walker: Walker, table: RuleTable, packet: Packet) -> list[tuple[str, str]]:
-    """Rules that would allow the packet but name a group or prefix list the snapshot lacks: (rule, missing)."""
-    found = []
-    for line in table.lines:
-        missing = walker.network.unresolved.get(line.ref)
-        if missing is None or line.protocol not in (-1, packet.protocol):
-            continue
-        port = packet.dst_ports[0]
-        if line.port_lo <= port <= line.port_hi and line.code_lo <= packet.code <= line.code_hi:
-            found.append((str(line.ref.rule) if line.ref.rule else line.ref.id, missing))
-    return found
-
-
-def without_group_references(
-    walker: Walker, table: RuleTable, packet: Packet, peer: int, index: int, direction: str
-) -> tuple[int, str | None]:
-    """A transit gateway without security group referencing support (on the gateway and the attachment)
-    discards group membership: rules that match by a group's members cannot match what it forwarded. Returns
-    the line that decides instead (-1: none) and, when that changes the answer, what to say about it."""
-    references = walker.network.group_references
-    if index < 0 or direction != "ingress" or walker.tgw_sg_refs is not False:
-        return index, None
-    if table.lines[index].ref not in references:
-        return index, None
-    matched = match_matrix(table, packet.probe(peer))[0]
-    for other in np.flatnonzero(matched):
-        if table.lines[int(other)].ref not in references:
-            return int(other), None
-    ref = table.lines[index].ref
+def discarded_reference_detail(ref: RuleRef, group: str) -> str:
+    """Why a rule that would allow by group membership did not: the way the packet came discarded it."""
     rule = ref.rule or f"a rule of {ref.id}"
-    return -1, (
-        f"; {rule} would allow it as a member of {references[ref]}, but it came through a transit gateway "
+    return (
+        f"; {rule} would allow it as a member of {group}, but it came through a transit gateway "
         "without security group referencing support, which discards that membership (enable "
         "SecurityGroupReferencingSupport on the gateway and its VPC attachments, or allow the CIDR)"
     )
-
-
-def unknown_reason(found: list[tuple[str, str]]) -> str:
-    """`UNKNOWN_PEERED_SGS` when a rule that would allow names a group the snapshot lacks (AWS: it denies)."""
-    return "UNKNOWN_PEERED_SGS" if any(missing.startswith("sg-") for _, missing in found) else "ENI_SG_RULES_MISMATCH"
 
 
 def unknown_reference_detail(found: list[tuple[str, str]], packet: Packet, peer: int) -> str:

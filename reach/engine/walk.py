@@ -18,6 +18,7 @@ from reach.engine.graph import INTERNET
 from reach.engine.load_balancer import at_load_balancer
 from reach.engine.packet import NAT_PORTS, Packet, port_text
 from reach.engine.transit import (
+    discarded_reference_detail,
     endpoint_hint,
     enter_from_outside,
     interface_endpoint_note,
@@ -25,16 +26,14 @@ from reach.engine.transit import (
     reenter_transit,
     to_gateway_endpoint,
     to_transit_gateway,
-    unknown_reason,
     unknown_reference_detail,
     unmasquerade,
-    unresolved_rules,
-    without_group_references,
 )
 from reach.model.addr import IPV4, format_address, is_rfc1918, is_rfc6598
-from reach.model.match import first_match, port_partition
+from reach.model.decision import REASONS, Crossings, Decided, decision_of, is_filtered
 from reach.model.network import Gateway, Interface, Network, Route, RouteTable, Subnet
 from reach.model.rules import describe_match
+from reach.model.vocabulary import Direction, Reason
 
 _MAX_ROUTINGS = 32  # a packet routed more often than this is in a loop (appliances routing to each other)
 
@@ -51,6 +50,27 @@ class _Record:
     dstaddr: str
     return_path: bool
     action: str = "ACCEPT"
+
+
+@dataclass(frozen=True)
+class Filtered:
+    """What the interface decision said for one packet at one interface (or subnet boundary): one row per
+    piece of the packet's destination ports, `pieces` as (first port, last port, row)."""
+
+    interface: Interface | None
+    subnet: Subnet | None
+    direction: str
+    packet: Packet
+    peer: int
+    record: _Record | None
+    crossing: bool
+    pieces: list[tuple[int, int, int]]
+    decided: Decided
+
+    def widest(self, mask: object) -> tuple[int, int, int] | None:
+        """The widest piece where `mask` (per row) holds, None if it holds nowhere."""
+        found = [p for p in self.pieces if mask[p[2]]]  # type: ignore[index]
+        return max(found, key=lambda p: p[1] - p[0]) if found else None
 
 
 @dataclass
@@ -174,9 +194,47 @@ class Walker:
             )
         return out
 
-    # --- filters -------------------------------------------------------------------------------
+    # --- filters: the interface decision, said as hops -----------------------------------------
 
-    def security_groups(self, interface: Interface, direction: str, packet: Packet, record: _Record | None) -> None:
+    def decide(
+        self,
+        interface: Interface | None,
+        subnet: Subnet | None,
+        direction: str,
+        packet: Packet,
+        record: _Record | None,
+        *,
+        crossing: bool,
+    ) -> Filtered:
+        """Ask the interface decision what the packet meets at `interface` (and at `subnet`'s boundary when
+        it crosses it): a batch of one, or one row per piece of a port range (a response to the client's
+        ephemeral ports), pieces that decide alike merged."""
+        decision = decision_of(self.network)
+        peer = packet.src if direction == Direction.INGRESS else packet.dst
+        lo, hi = packet.dst_ports
+
+        def rows(ports: list[int]) -> Crossings:
+            return decision.crossing(
+                interface, subnet.id if subnet else None, direction, response=self.return_path,
+                family=packet.family, peer=peer, protocol=packet.protocol, ports=ports, code=packet.code,
+                crosses_nacl=crossing, groups_kept=self.tgw_sg_refs is not False,
+            )
+
+        cuts = decision.port_cuts(rows([lo]), lo, hi) if lo != hi else [(lo, hi)]
+        decided = decision.decide(rows([a for a, _ in cuts]))
+        pieces: list[tuple[int, int, int]] = []
+        for k, (a, b) in enumerate(cuts):
+            same = pieces and all(
+                column[pieces[-1][2]] == column[k]
+                for column in (decided.sg, decided.nacl, decided.sg_allow, decided.nacl_allow)
+            )
+            pieces[-1:] = [(pieces[-1][0], b, pieces[-1][2])] if same else [*pieces[-1:], (a, b, k)]
+        return Filtered(interface, subnet, direction, packet, peer, record, crossing, pieces, decided)
+
+    def security_groups(self, filtered: Filtered) -> None:
+        """The hop (or blocker) of the interface's security groups, as the decision has it."""
+        interface, direction, packet, peer = filtered.interface, filtered.direction, filtered.packet, filtered.peer
+        assert interface is not None
         groups = list(interface.groups)
         label = groups[0] if len(groups) == 1 else interface.id
         if self.return_path:
@@ -188,28 +246,31 @@ class Walker:
                 direction=direction,
             )
             return
-        if not groups and interface.requester_managed:
+        if not is_filtered(interface):
             self.notes.append(f"{interface.label} has no security groups (requester-managed): not filtered")
             return
-        peer = packet.src if direction == "ingress" else packet.dst
-        table = self.network.sg_table(interface.groups, direction)
-        index = int(first_match(table, packet.probe(peer))[0])
-        index, discarded = without_group_references(self, table, packet, peer, index, direction)
-        what = describe_match(packet.protocol, packet.dst_ports, (packet.code, packet.code))
-        if index >= 0:
-            ref = table.lines[index].ref
+        decided, rules = filtered.decided, decision_of(self.network).registry.rules
+        _, _, row = filtered.widest(~decided.sg_allow) or filtered.pieces[0]
+        if decided.sg_allow[row]:
+            ref = rules[int(decided.sg[row])]
             self.hop(
                 "security-group", ref.id if len(groups) > 1 else label, ref.detail, direction=direction, rule=ref.rule
             )
             return
-        names = ", ".join(self._group_label(g) for g in groups) or "no security group"
-        side, to_from = ("inbound", "from") if direction == "ingress" else ("outbound", "to")
-        unknown = unresolved_rules(self, table, packet)  # rules naming a group the snapshot lacks
+        what = describe_match(packet.protocol, packet.dst_ports, (packet.code, packet.code))
+        names = ", ".join(self.network.group_label(g) for g in groups) or "no security group"
+        side, to_from = ("inbound", "from") if direction == Direction.INGRESS else ("outbound", "to")
         detail = f"no rule of {names} on {interface.label} allows {side} {what} {to_from} "
-        detail += format_address(packet.family, peer) + (
-            unknown_reference_detail(unknown, packet, peer) if unknown else ""
-        )
-        detail += discarded or ""
+        detail += format_address(packet.family, peer)
+        unresolved = int(decided.unresolved[row])
+        if unresolved >= 0:
+            ref = rules[unresolved]
+            detail += unknown_reference_detail(
+                [(str(ref.rule) if ref.rule else str(ref.id), self.network.unresolved[ref])], packet, peer
+            )
+        discarded = int(decided.discarded[row])
+        if discarded >= 0:
+            detail += discarded_reference_detail(rules[discarded], self.network.group_references[rules[discarded]])
         absent = [g for g in groups if g not in self.network.security_groups]
         if absent:
             detail += (
@@ -219,19 +280,18 @@ class Walker:
         self.block(
             "security-group",
             label,
-            "SG_REFERENCING_SUPPORT" if discarded else unknown_reason(unknown),
+            REASONS[int(decided.sg_reason[row])],
             detail,
             direction=direction,
             groups=groups,
-            record=record,
+            record=filtered.record,
             fix_context={"interface": interface.id, "packet": packet, "peer": peer},
         )
 
-    def _group_label(self, group_id: str) -> str:
-        group = self.network.security_groups.get(group_id)
-        return f"{group_id} ({group.name})" if group and group.name else group_id
-
-    def network_acl(self, subnet: Subnet, direction: str, packet: Packet, record: _Record | None) -> None:
+    def network_acl(self, filtered: Filtered) -> None:
+        """The hop (or blocker) of the subnet's network ACL, as the decision has it."""
+        subnet, direction, packet = filtered.subnet, filtered.direction, filtered.packet
+        assert subnet is not None
         acl = self.network.nacl_of(subnet)
         if acl is None:
             self.hop(
@@ -241,38 +301,47 @@ class Walker:
                 direction=direction,
             )
             return
-        table = acl.ingress if direction == "ingress" else acl.egress
-        peer = packet.src if direction == "ingress" else packet.dst
-        pieces = port_partition(table, packet.probe(peer), *packet.dst_ports)
-        denied = [(lo, hi, i) for lo, hi, i in pieces if i < 0 or not table.allow[i]]
+        decided, rules = filtered.decided, decision_of(self.network).registry.rules
+        denied = [p for p in filtered.pieces if not decided.nacl_allow[p[2]]]
         if not denied:
-            ref = table.lines[pieces[0][2]].ref
+            ref = rules[int(decided.nacl[filtered.pieces[0][2]])]
             self.hop("network-acl", acl.id, ref.detail, direction=direction, rule=ref.rule)
             return
-        lo, hi, index = max(denied, key=lambda p: p[1] - p[0])
-        ref = table.lines[index].ref
+        lo, hi, row = filtered.widest(~decided.nacl_allow) or denied[0]
+        ref = rules[int(decided.nacl[row])]
         detail = ref.detail
         blocked_ports = None
-        if len(denied) < len(pieces) or packet.ports_are_range:
+        if len(denied) < len(filtered.pieces) or packet.ports_are_range:
             blocked = ", ".join(port_text((a, b)) for a, b, _ in denied)
             blocked_ports = f"{blocked} of {port_text(packet.dst_ports)}"
-            if len(denied) < len(pieces):
+            if len(denied) < len(filtered.pieces):
                 detail = (
                     f"ports {blocked_ports} are blocked by {acl.id} "
-                    f"{'inbound' if direction == 'ingress' else 'outbound'} rule "
+                    f"{'inbound' if direction == Direction.INGRESS else 'outbound'} rule "
                     f"{'*' if ref.rule in (32767, 32768) else '#' + str(ref.rule)}: {detail}"
                 )
         self.block(
             "network-acl",
             acl.id,
-            "SUBNET_ACL_RESTRICTION",
+            Reason.SUBNET_ACL_RESTRICTION,
             detail,
             direction=direction,
             rule=ref.rule,
-            record=record,
+            record=filtered.record,
             blocked_ports=blocked_ports,
-            fix_context={"acl": acl.id, "packet": packet, "peer": peer, "ports": (lo, hi), "subnet": subnet.id},
+            fix_context={
+                "acl": acl.id,
+                "packet": packet,
+                "peer": filtered.peer,
+                "ports": (lo, hi),
+                "subnet": subnet.id,
+            },
         )
+
+    def subnet_boundary(self, subnet: Subnet, direction: str, packet: Packet, record: _Record | None) -> None:
+        """A packet crosses a subnet's boundary where no interface of the snapshot filters it (a transit
+        gateway attachment's subnet, a NAT gateway's translated packet leaving)."""
+        self.network_acl(self.decide(None, subnet, direction, packet, record, crossing=True))
 
     # --- moving ----------------------------------------------------------------------------------
 
@@ -297,11 +366,17 @@ class Walker:
                 f"{interface.label} sends {packet.src_text} -> {packet.dst_text}",
                 direction="egress",
             )
-        self.security_groups(interface, "egress", packet, record)
-        return self.route(self.network.subnets[interface.subnet_id], packet, record)
+        subnet = self.network.subnets[interface.subnet_id]
+        leaving = not any(c.contains(packet.family, packet.dst) for c in subnet.cidrs)
+        filtered = self.decide(interface, subnet, Direction.EGRESS, packet, record, crossing=leaving)
+        self.security_groups(filtered)
+        return self.route(subnet, packet, record, filtered)
 
-    def route(self, subnet: Subnet, packet: Packet, record: _Record | None) -> Arrival | None:
-        """The VPC router takes the packet out of `subnet`: same-subnet delivery, or a route."""
+    def route(
+        self, subnet: Subnet, packet: Packet, record: _Record | None, filtered: Filtered | None = None
+    ) -> Arrival | None:
+        """The VPC router takes the packet out of `subnet`: same-subnet delivery, or a route. `filtered`: what
+        the interface decision said for the interface it left by (its network ACL part is said here)."""
         self._routed += 1
         if self._routed > _MAX_ROUTINGS:
             self.block(
@@ -323,7 +398,7 @@ class Walker:
                     None,
                     f"{subnet.id} has no route table in the snapshot; the VPC's local route applies",
                 )
-                self.network_acl(subnet, "egress", packet, record)
+                self._leave_subnet(subnet, packet, record, filtered)
                 return self.local(subnet.vpc_id, packet, None, None)
             self.block(
                 "route-table",
@@ -354,8 +429,14 @@ class Walker:
             )
             return None
         self.hop("route-table", table.id, route.ref.detail, rule=route.destination)
-        self.network_acl(subnet, "egress", packet, record)
+        self._leave_subnet(subnet, packet, record, filtered)
         return self.follow(route, table, subnet, packet)
+
+    def _leave_subnet(self, subnet: Subnet, packet: Packet, record: _Record | None, filtered: Filtered | None) -> None:
+        if filtered is not None and filtered.crossing:
+            self.network_acl(filtered)
+        else:
+            self.subnet_boundary(subnet, Direction.EGRESS, packet, record)
 
     def follow(self, route: Route, table: RouteTable, subnet: Subnet, packet: Packet) -> Arrival | None:
         kind, target = route.target_kind, route.target_id
@@ -432,12 +513,14 @@ class Walker:
             "ingress",
             packet if nat is None or self.return_path else packet.with_(dst=at),
         )
+        at_interface = self.network.interfaces.get(nat.interface_id or "") if nat else receiver
+        filtered = self.decide(at_interface, subnet, Direction.INGRESS, packet, record, crossing=crossing)
         if crossing:
-            self.network_acl(subnet, "ingress", packet, record)
+            self.network_acl(filtered)
         if nat is not None:
             return self.at_nat(nat, packet)
         assert receiver is not None
-        self.security_groups(receiver, "ingress", packet, record)
+        self.security_groups(filtered)
         if not receiver.holds(packet.family, packet.dst):
             self.hop(
                 "network-interface",
@@ -474,9 +557,11 @@ class Walker:
             return None
         target_subnet = self.network.subnets[appliance.subnet_id]
         record = self.observe(appliance.id, "ingress", packet)
-        if target_subnet.id != subnet.id:
-            self.network_acl(target_subnet, "ingress", packet, record)
-        self.security_groups(appliance, "ingress", packet, record)
+        crossing = target_subnet.id != subnet.id
+        filtered = self.decide(appliance, target_subnet, Direction.INGRESS, packet, record, crossing=crossing)
+        if crossing:
+            self.network_acl(filtered)
+        self.security_groups(filtered)
         if appliance.source_dest_check and not appliance.holds(packet.family, packet.dst):
             self.block(
                 "network-interface",

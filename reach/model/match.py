@@ -56,17 +56,28 @@ class Probe:
         )
 
 
+def within(
+    hi: np.ndarray, lo: np.ndarray, start_hi: object, start_lo: object, end_hi: object, end_lo: object
+) -> np.ndarray:
+    """start <= value <= end for 128-bit values split into (hi, lo) uint64 halves, broadcasting like NumPy.
+
+    The one 128-bit range comparison of reach: lexicographic on (hi, lo), never per half (per half,
+    (hi=0, lo=5) would not be below (hi=1, lo=0)).
+    """
+    after_start = (hi > start_hi) | ((hi == start_hi) & (lo >= start_lo))
+    before_end = (hi < end_hi) | ((hi == end_hi) & (lo <= end_lo))
+    return np.asarray(after_start & before_end)
+
+
 def match_matrix(table: RuleTable, probe: Probe, *, ports: bool = True) -> np.ndarray:
     """Boolean [probes, lines]: does line j match probe i. With ports=False the port test is skipped."""
     f = probe.family[:, None]
-    hi = probe.peer_hi[:, None]
-    lo = probe.peer_lo[:, None]
-    # 128-bit comparisons on (hi, lo) pairs must be lexicographic, never per half.
-    after_start = (hi > table.start_hi) | ((hi == table.start_hi) & (lo >= table.start_lo))
-    before_end = (hi < table.end_hi) | ((hi == table.end_hi) & (lo <= table.end_lo))
+    inside = within(
+        probe.peer_hi[:, None], probe.peer_lo[:, None], table.start_hi, table.start_lo, table.end_hi, table.end_lo
+    )
     protocol = (table.protocol == -1) | (table.protocol == probe.protocol[:, None])
     code = (table.code_lo <= probe.code[:, None]) & (probe.code[:, None] <= table.code_hi)
-    matched = (f == table.family) & after_start & before_end & protocol & code
+    matched = (f == table.family) & inside & protocol & code
     if ports:
         port = probe.port[:, None]
         matched &= (table.port_lo <= port) & (port <= table.port_hi)

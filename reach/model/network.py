@@ -276,7 +276,16 @@ class Network:
                 return gateway
         return None
 
+    def __getstate__(self) -> dict[str, object]:
+        # what is built on first use (the interface decision, its memos) is not part of the compiled network
+        return {k: v for k, v in self.__dict__.items() if k != "_decision"}
+
     # --- security groups -----------------------------------------------------------------------
+
+    def group_label(self, group_id: str) -> str:
+        """'sg-0abc (web-sg)', or the bare id for a group without a name or not in the snapshot."""
+        group = self.security_groups.get(group_id)
+        return f"{group_id} ({group.name})" if group and group.name else group_id
 
     def sg_table(self, groups: tuple[str, ...], direction: str) -> RuleTable:
         """The union of the groups' rules in one direction (an interface's effective rules)."""

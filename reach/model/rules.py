@@ -17,13 +17,19 @@ from reach.model.protocols import protocol_name, protocol_number  # noqa: F401  
 
 @dataclass(frozen=True)
 class RuleRef:
-    """The AWS rule behind a compiled line: the shape of CONTRACT's `blocked_by`."""
+    """The AWS rule behind a compiled line, or behind a verdict: the shape of CONTRACT's `blocked_by`.
 
-    kind: str  # security-group | network-acl | route-table | …
-    id: str
+    One type from compile to report: rule lines carry it, the interface decision answers with it, and a
+    blocker is a `RuleRef` plus a reason.
+    """
+
+    kind: str  # a reach.model.vocabulary.Kind
+    id: str | None
     direction: str | None = None  # ingress | egress, as seen from the component
     rule: int | str | None = None  # NACL rule number, sgr- id, route destination
     detail: str = ""
+    groups: tuple[str, ...] | None = None  # an interface's security groups, when they decide as a whole
+    implicit: bool = False  # no line matched: the implicit deny of a security group or network ACL
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from collections.abc import Callable
 import numpy as np
 import pyarrow as pa
 
+from reach.model.decision import RuleRegistry
 from reach.model.rules import protocol_name
 from reach.reconcile.drift import History
-from reach.reconcile.predict import RuleRegistry
 from reach.reconcile.result import Blocking
 
 _TOP = 5

@@ -16,11 +16,11 @@ import numpy as np
 import pyarrow as pa
 
 from reach.model.addr import format_address
+from reach.model.decision import RuleRegistry
 from reach.model.network import Network
-from reach.model.rules import protocol_name
+from reach.model.rules import RuleRef, protocol_name
 from reach.reconcile.arrays import Accumulator, Packer, bit_width, dense
 from reach.reconcile.cloudtrail import CloudTrail
-from reach.reconcile.predict import Rule, RuleRegistry
 from reach.reconcile.result import ChangePoint, Disagreement, RuleChange, TrailEvent, utc_text
 
 MAX_GROUPS = 1000  # disagreement groups listed; the summary still counts every record
@@ -335,7 +335,7 @@ def _rules_to_differ(g: Group, registry: RuleRegistry, peer: str) -> list[RuleCh
         if ref < 0:
             continue
         rule = registry.rules[ref]
-        if g.accept == rule.allow:  # this component agrees with what was observed
+        if g.accept == registry.allow[ref]:  # this component agrees with what was observed
             continue
         what = f"{traffic} {peer}"
         needed = _to_allow(rule, what) if g.accept else _to_deny(rule, what)
@@ -345,7 +345,7 @@ def _rules_to_differ(g: Group, registry: RuleRegistry, peer: str) -> list[RuleCh
     return changes
 
 
-def _to_allow(rule: Rule, what: str) -> str:
+def _to_allow(rule: RuleRef, what: str) -> str:
     if rule.kind == "security-group":
         groups = ", ".join(rule.groups or ()) or str(rule.id)
         return f"{groups} would need a rule allowing {what}"
@@ -354,7 +354,7 @@ def _to_allow(rule: Rule, what: str) -> str:
     return f"{rule.id} rule #{rule.rule} would have to allow {what}, or an allow rule numbered below {rule.rule} exist"
 
 
-def _to_deny(rule: Rule, what: str) -> str:
+def _to_deny(rule: RuleRef, what: str) -> str:
     if rule.kind == "security-group":
         return f"{rule.rule} of {rule.id} would have to be gone (it allows {what})"
     return f"{rule.id} rule #{rule.rule} would have to deny {what}, or a deny rule numbered below {rule.rule} exist"

@@ -23,12 +23,14 @@ import pyarrow.compute as pc
 
 from reach.flowlogs import FLOW_LOG_SCHEMA, FlowLogStats
 from reach.model.network import Network
+from reach.model.rules import RuleRef
+from reach.model.vocabulary import Kind
 from reach.reconcile.addresses import AddressClasses
 from reach.reconcile.attribute import BlockingGroups
 from reach.reconcile.cloudtrail import CloudTrail
 from reach.reconcile.drift import MAX_GROUPS, Drift, History
 from reach.reconcile.place import InterfaceIndex, Placed, PlaceStats, place
-from reach.reconcile.predict import Prediction, Predictor, Rule
+from reach.reconcile.predict import Prediction, Predictor
 from reach.reconcile.responses import METHOD_NAMES, ResponseClassifier, flow_key
 from reach.reconcile.result import BadLine, ReconcileResult, SkippedInterface, Summary
 
@@ -63,8 +65,8 @@ class Reconciler:
         self.blocking = BlockingGroups()
         self.history = History(len(self.interfaces.ids), _rule_bound(network))
         self.drift = Drift(self.history)
-        self._bpa = self.predictor.registry.add(("bpa",), Rule(
-            "vpc-block-public-access", None, None, None, "VPC Block Public Access rejected it (reject-reason BPA)",
+        self._bpa = self.predictor.registry.add(RuleRef(
+            Kind.VPC_BLOCK_PUBLIC_ACCESS, None, None, None, "VPC Block Public Access rejected it (reject-reason BPA)",
             implicit=True))
         self.rows = 0
         self.evaluated = 0

@@ -27,9 +27,11 @@ from reach.engine.explanation import Blocker, Explanation, Flow
 from reach.engine.packet import EPHEMERAL, Packet
 from reach.engine.resolve import Endpoint
 from reach.model.addr import IPV4, Cidr, format_address, split
-from reach.model.match import Probe, first_match
+from reach.model.decision import REASONS, Crossings, decision_of, is_filtered
+from reach.model.match import Probe
 from reach.model.network import Interface, Network, Route, Subnet
 from reach.model.rules import RuleLine, RuleTable, describe_match, protocol_name
+from reach.model.vocabulary import Direction, Kind
 from reach.whatif.diff import Scope
 from reach.whatif.results import ChangedFlow
 
@@ -42,8 +44,10 @@ _ROUTE_PROBE = (6, 443)  # route changes are explained for TCP 443, the commones
 @dataclass(frozen=True)
 class FilterStack:
     """An interface's filters in one direction: its subnet's ACL table and its security groups' table
-    (None: not filtered, as for an interface without groups that AWS manages)."""
+    (None: not filtered, as for an interface without groups that AWS manages). The tables say where the
+    header space must be cut; the interface decision of `network` says what happens in each cell."""
 
+    network: Network
     interface: Interface
     direction: str
     nacl_id: str | None
@@ -59,16 +63,12 @@ class FilterStack:
 def filter_stack(network: Network, interface: Interface, direction: str) -> FilterStack:
     subnet = network.subnets.get(interface.subnet_id)
     acl = network.nacl_of(subnet) if subnet else None
-    filtered = bool(interface.groups) or not interface.requester_managed
-    sg = network.sg_table(interface.groups, direction) if filtered else None
+    sg = network.sg_table(interface.groups, direction) if is_filtered(interface) else None
     table = getattr(acl, direction) if acl else None
-    labels = tuple(
-        f"{g} ({network.security_groups[g].name})"
-        if g in network.security_groups and network.security_groups[g].name
-        else g
-        for g in interface.groups
+    labels = tuple(network.group_label(g) for g in interface.groups)
+    return FilterStack(
+        network, interface, direction, acl.id if acl else None, table, sg, subnet.cidrs if subnet else (), labels
     )
-    return FilterStack(interface, direction, acl.id if acl else None, table, sg, subnet.cidrs if subnet else (), labels)
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ class _Cell:
     codes: tuple[int, int]
     before: bool
     after: bool
-    blocker: tuple[str, int]  # which filter rejects on the REJECT side: (kind, ACL line index or -1)
+    blocker: tuple[int, int]  # on the REJECT side: the decision's blocker (registry id) and reason (REASONS index)
 
 
 def filter_flips(before: Network, after: Network, scope: Scope) -> list[ChangedFlow]:
@@ -218,39 +218,27 @@ def _evaluate(
     return cells
 
 
-def _within(probe: Probe, cidr: Cidr) -> np.ndarray:
-    (start_hi, start_lo), (end_hi, end_lo) = split(cidr.start), split(cidr.end)
-    hi, lo = probe.peer_hi, probe.peer_lo
-    after_start = (hi > start_hi) | ((hi == start_hi) & (lo >= start_lo))
-    before_end = (hi < end_hi) | ((hi == end_hi) & (lo <= end_lo))
-    return (probe.family == cidr.family) & after_start & before_end
-
-
-def _verdicts(stack: FilterStack, probe: Probe) -> tuple[np.ndarray, list[tuple[str, int]]]:
-    """Allowed or not per probe, and for the rejected ones which filter (and ACL line) rejects first."""
+def _verdicts(stack: FilterStack, probe: Probe) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Allowed or not per probe (through the interface decision), and for each the blocker and its reason."""
+    decision = decision_of(stack.network)
     n = len(probe)
-    acl_index = first_match(stack.nacl, probe) if stack.nacl is not None else np.full(n, -1, dtype=np.int32)
-    if stack.nacl is None:
-        acl_ok = np.ones(n, dtype=bool)
-    elif len(stack.nacl) == 0:
-        acl_ok = np.zeros(n, dtype=bool)
-    else:
-        acl_ok = (acl_index >= 0) & stack.nacl.allow[acl_index]
-    for cidr in stack.local:  # a peer in the interface's own subnet: the ACL is not crossed
-        acl_ok |= _within(probe, cidr)
-    sg_ok = np.ones(n, dtype=bool) if stack.sg is None else first_match(stack.sg, probe) >= 0
-    acl_first = stack.direction == "ingress"  # the order the packet meets them
-    why: list[tuple[str, int]] = []
-    for i in range(n):
-        acl_blocks = not acl_ok[i]
-        sg_blocks = not sg_ok[i]
-        if acl_blocks and (acl_first or not sg_blocks):
-            why.append(("network-acl", int(acl_index[i])))
-        elif sg_blocks:
-            why.append(("security-group", -1))
-        else:
-            why.append(("", -1))  # allowed: nothing rejects
-    return acl_ok & sg_ok, why
+    subnet = np.full(n, decision.subnet_position.get(stack.interface.subnet_id, -1), dtype=np.int32)
+    rows = Crossings(
+        interface=np.full(n, decision.position[stack.interface.id], dtype=np.int32),
+        subnet=subnet,
+        egress=np.full(n, stack.direction == Direction.EGRESS, dtype=bool),
+        response=np.zeros(n, dtype=bool),
+        family=probe.family,
+        peer_hi=probe.peer_hi,
+        peer_lo=probe.peer_lo,
+        protocol=probe.protocol,
+        port=probe.port,
+        code=probe.code,
+        crosses_nacl=decision.outside_subnet(subnet, probe.family, probe.peer_hi, probe.peer_lo),
+        groups_kept=np.ones(n, dtype=bool),
+    )
+    decided = decision.decide(rows)
+    return decided.allow, list(zip(decided.blocker.tolist(), decided.reason.tolist(), strict=True))
 
 
 # --- merging and describing -------------------------------------------------------------------------------
@@ -290,7 +278,7 @@ def _all_protocols(cells: list[_Cell], examined: set[int]) -> list[_Cell]:
     if len(examined) <= len(_NAMED):
         return cells
     out: list[_Cell] = []
-    groups: dict[tuple[int, tuple[int, int], bool, bool, tuple[str, int]], list[_Cell]] = {}
+    groups: dict[tuple[int, tuple[int, int], bool, bool, tuple[int, int]], list[_Cell]] = {}
     for cell in cells:
         groups.setdefault((cell.family, cell.addresses, cell.before, cell.after, cell.blocker), []).append(cell)
     for (family, addresses, before, after, blocker), group in groups.items():
@@ -372,16 +360,16 @@ def _cidrs(family: int, start: int, end: int) -> list[str]:
 
 
 def _blocker(stack: FilterStack, cell: _Cell, peer_text: str) -> Blocker:
-    kind, index = cell.blocker
-    if kind == "network-acl" and stack.nacl is not None and index >= 0:
-        ref = stack.nacl.lines[index].ref
+    ref_id, reason = cell.blocker
+    ref = decision_of(stack.network).registry.rules[ref_id]
+    if ref.kind == Kind.NETWORK_ACL:
         return Blocker(
-            kind="network-acl",
+            kind=ref.kind,
             id=ref.id,
             direction=ref.direction,
             rule=ref.rule,
             detail=ref.detail,
-            reason="SUBNET_ACL_RESTRICTION",
+            reason=REASONS[reason],
         )
     interface = stack.interface
     groups = list(interface.groups)
@@ -395,7 +383,7 @@ def _blocker(stack: FilterStack, cell: _Cell, peer_text: str) -> Blocker:
         groups=groups,
         detail=f"no rule of {', '.join(stack.group_labels) or 'no security group'} on {interface.label} allows "
         f"{side} {what} {to_from} {peer_text}",
-        reason="ENI_SG_RULES_MISMATCH",
+        reason=REASONS[reason],
     )
 
 

@@ -18,11 +18,11 @@ from reach.cli import app
 from reach.errors import ReachError
 from reach.flowlogs import FLOW_LOG_SCHEMA
 from reach.model.addr import parse_address, split
+from reach.model.decision import Crossings, decision_of
 from reach.model.match import Probe, first_match
 from reach.reconcile import CloudTrail, reconcile
 from reach.reconcile.addresses import AddressClasses
 from reach.reconcile.place import InterfaceIndex, PlaceStats, place
-from reach.reconcile.predict import Predictor
 from reach.reconcile.responses import FLAGS, PAIRING, PORTS, ResponseClassifier
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -120,12 +120,13 @@ def test_responses_are_checked_against_nacls_only_and_never_disagree(orders: Sna
 
 
 def test_groups_in_order_decide_as_first_match_on_their_union() -> None:
+    # the interface decision evaluates each group's table (memoised per class of its own) in the interface's
+    # group order; that must equal the kernel on the union of the groups' lines
     snap = Snapshot.load(FIXTURES / "icmp-nacl-reply/snapshot")
     network = snap.network
-    index = InterfaceIndex.of(network)
-    predictor = Predictor(network, index, AddressClasses.of(network))
+    decision = decision_of(network)
     rng = random.Random(4)
-    interface = index.ids.index("eni-1235b8ca123456789")
+    interface = decision.ids.index("eni-1235b8ca123456789")
     groups = network.interfaces["eni-1235b8ca123456789"].groups
     peers = ["203.0.113.12", "203.0.113.13", "198.51.100.99", "172.31.16.10", "0.0.0.0", "255.255.255.255"]
     for direction in ("ingress", "egress"):
@@ -137,15 +138,21 @@ def test_groups_in_order_decide_as_first_match_on_their_union() -> None:
         family = np.array([a[0] for a in addresses], dtype=np.int8)
         lo = np.array([split(a[1])[1] for a in addresses], dtype=np.uint64)
         hi = np.zeros(n, dtype=np.uint64)
-        expected = first_match(union, Probe(family, hi, lo, protocol, port, np.zeros(n, dtype=np.int16)))
-        refs, denied = predictor._security_groups(
-            np.full(n, interface), np.full(n, direction == "egress"), np.zeros(n, dtype=bool),
-            family, hi, lo, protocol, port)
-        rules = predictor.registry.rules
-        assert denied.tolist() == (expected < 0).tolist()
-        for got, want in zip(refs.tolist(), expected.tolist(), strict=True):
+        zeros = np.zeros(n, dtype=np.int16)
+        expected = first_match(union, Probe(family, hi, lo, protocol, port, zeros))
+        rows = Crossings(
+            interface=np.full(n, interface, dtype=np.int32), subnet=np.full(n, -1, dtype=np.int32),
+            egress=np.full(n, direction == "egress"), response=np.zeros(n, dtype=bool), family=family, peer_hi=hi,
+            peer_lo=lo, protocol=protocol, port=port, code=zeros, crosses_nacl=np.zeros(n, dtype=bool),
+            groups_kept=np.ones(n, dtype=bool))
+        decided = decision.decide(rows)
+        rules = decision.registry.rules
+        assert (~decided.sg_allow).tolist() == (expected < 0).tolist()
+        for got, want in zip(decided.sg.tolist(), expected.tolist(), strict=True):
             if want >= 0:
-                assert rules[got].rule == union.lines[want].ref.rule and rules[got].id == union.lines[want].ref.id
+                assert rules[got] == union.lines[want].ref
+            else:
+                assert rules[got].implicit and rules[got].kind == "security-group"
 
 
 def test_reconcile_names_the_rule_explain_names_for_the_same_flow(orders: Snapshot) -> None:
