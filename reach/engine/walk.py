@@ -389,6 +389,9 @@ class Walker:
             return None
         if any(c.contains(packet.family, packet.dst) for c in subnet.cidrs):
             return self.arrive(subnet, packet, crossing=False)
+        # Leaving the subnet: its network ACL decides at the interface, whatever the routes then do (a packet
+        # a route then drops was still logged by the interface as the ACL decided: ACCEPT for a blackhole).
+        self._leave_subnet(subnet, packet, record, filtered)
         table = self.network.route_table_of(subnet)
         route = table.lookup(packet.family, packet.dst) if table else None
         if table is None:
@@ -398,7 +401,6 @@ class Walker:
                     None,
                     f"{subnet.id} has no route table in the snapshot; the VPC's local route applies",
                 )
-                self._leave_subnet(subnet, packet, record, filtered)
                 return self.local(subnet.vpc_id, packet, None, None)
             self.block(
                 "route-table",
@@ -429,7 +431,6 @@ class Walker:
             )
             return None
         self.hop("route-table", table.id, route.ref.detail, rule=route.destination)
-        self._leave_subnet(subnet, packet, record, filtered)
         return self.follow(route, table, subnet, packet)
 
     def _leave_subnet(self, subnet: Subnet, packet: Packet, record: _Record | None, filtered: Filtered | None) -> None:

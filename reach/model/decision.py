@@ -45,7 +45,7 @@ import numpy as np
 
 from reach.model.addr import IPV4, IPV6, split
 from reach.model.classes import AddressClasses
-from reach.model.match import Probe, first_match, within
+from reach.model.match import Probe, first_match, port_cuts, within
 from reach.model.network import Interface, Network
 from reach.model.rules import RuleLine, RuleRef, RuleTable, any_peer
 from reach.model.vocabulary import Direction, Kind, Reason
@@ -290,12 +290,7 @@ class InterfaceDecision:
     def port_cuts(self, rows: Crossings, lo: int, hi: int) -> list[tuple[int, int]]:
         """[lo, hi] cut at every port boundary of the tables that decide these rows: within a piece every
         port meets the same first match everywhere, so one port per piece decides the whole piece."""
-        bounds: set[int] = {lo}
-        for table in self._tables_for(rows):
-            bounds.update(int(p) for p in table.port_lo.tolist() if lo < p <= hi)
-            bounds.update(int(p) + 1 for p in table.port_hi.tolist() if lo <= p < hi)
-        ordered = sorted(bounds)
-        return list(zip(ordered, [b - 1 for b in ordered[1:]] + [hi], strict=True))
+        return port_cuts(self._tables_for(rows), lo, hi)
 
     # --- the decision ----------------------------------------------------------------------------
 

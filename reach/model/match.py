@@ -3,11 +3,12 @@
 `first_match` returns, per probe, the index of the first matching line (or -1), in the table's
 evaluation order. For a NACL that is the deciding rule; for a security group the first allowing rule.
 Everything else — verdict, rule named in the explanation — is derived from that index, so they cannot
-disagree. explain passes one probe; reconcile passes the distinct keys of millions of records.
+disagree. Only the interface decision (reach.model.decision) calls it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -98,30 +99,16 @@ def first_match(table: RuleTable, probe: Probe) -> np.ndarray:
     return result
 
 
-def port_partition(table: RuleTable, probe: Probe, lo: int, hi: int) -> list[tuple[int, int, int]]:
-    """Split the port range [lo, hi] of one probe by the line that decides each part.
+def port_cuts(tables: Sequence[RuleTable], lo: int, hi: int) -> list[tuple[int, int]]:
+    """[lo, hi] cut at every port boundary of the tables' lines, in port order.
 
-    Returns (first, last, line index or -1) pieces covering [lo, hi] in port order. Exact: computed on
-    intervals, so "ports 32768-60999 of 1024-65535" comes out as one piece, not 28,232 lookups.
+    Within one piece every port meets the same first match in each table (a line's port test is the same
+    for all of them), so one port decides the whole piece: "ports 32768-60999 of 1024-65535" is a handful
+    of lookups, not 64,512.
     """
-    candidates = np.flatnonzero(match_matrix(table, probe, ports=False)[0])
-    open_parts = [(lo, hi)]
-    decided: list[tuple[int, int, int]] = []
-    for index in candidates:
-        rule_lo, rule_hi = int(table.port_lo[index]), int(table.port_hi[index])
-        remaining = []
-        for a, b in open_parts:
-            x, y = max(a, rule_lo), min(b, rule_hi)
-            if x > y:
-                remaining.append((a, b))
-                continue
-            decided.append((x, y, int(index)))
-            if a < x:
-                remaining.append((a, x - 1))
-            if y < b:
-                remaining.append((y + 1, b))
-        open_parts = remaining
-        if not open_parts:
-            break
-    decided.extend((a, b, -1) for a, b in open_parts)
-    return sorted(decided)
+    bounds = {lo}
+    for table in tables:
+        bounds.update(int(p) for p in table.port_lo.tolist() if lo < p <= hi)
+        bounds.update(int(p) + 1 for p in table.port_hi.tolist() if lo <= p < hi)
+    ordered = sorted(bounds)
+    return list(zip(ordered, [b - 1 for b in ordered[1:]] + [hi], strict=True))
