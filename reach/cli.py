@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
@@ -430,11 +431,21 @@ def reconcile(
     ] = None,
     format: FormatOption = "text",
     quiet: LogsQuietOption = False,
+    rule_usage: Annotated[
+        bool, typer.Option("--rule-usage", help="Text: list allow rules nothing used, and rules far wider than used.")
+    ] = False,
+    suggest_changes: Annotated[
+        Path | None,
+        typer.Option("--suggest-changes", help="Write a change set (EC2 API calls) that revokes unused security "
+                     "group rules and narrows far wider ones, for reach whatif to check first."),
+    ] = None,
 ) -> None:
     """Flow logs against the snapshot: every REJECT attributed to its rule, every disagreement dated."""
     from reach.reconcile import CloudTrail
     from reach.reconcile import reconcile as reconcile_logs
+    from reach.reconcile.suggest import suggested_changes
     from reach.report.reconcile import reconcile_json, render_reconcile_text
+    from reach.report.usage import render_usage_text
 
     def body() -> None:
         _check_format(format, ("text", "json"))
@@ -442,8 +453,17 @@ def reconcile(
         trail = CloudTrail.load(cloudtrail) if cloudtrail else None
         stream = flowlogs.read_flow_logs(flowlog, log_format=log_format, quiet=quiet)
         result = reconcile_logs(snap.network, stream, read_stats=stream.stats, cloudtrail=trail)
+        if suggest_changes is not None:
+            calls = suggested_changes(result.rule_usage)
+            try:
+                suggest_changes.write_text(json.dumps(calls, indent=2) + "\n")
+            except OSError as exc:
+                raise ReachError(f"cannot write {suggest_changes}: {exc.strerror}") from None
+            typer.echo(f"reach: wrote {len(calls)} suggested change(s) to {suggest_changes}", err=True)
         if format == "json":
             typer.echo(reconcile_json(result))
+        elif rule_usage:
+            render_usage_text(result.rule_usage, stdout_console())
         else:
             render_reconcile_text(result, stdout_console())
 

@@ -37,13 +37,20 @@ class DistinctCounter:
     def add(self, ref: np.ndarray, response: np.ndarray, hashes: np.ndarray) -> None:
         group = ref.astype(np.int64) * 2 + response
         top = (hashes >> np.uint64(64 - self._HASH_BITS)).astype(np.int64)
-        new = np.sort(group << self._HASH_BITS | top)
-        entries = np.sort(np.concatenate([self._entries, new]), kind="stable")  # two sorted runs: a merge
+        self._keep(np.concatenate([self._entries, np.sort(group << self._HASH_BITS | top)]))
+
+    def _keep(self, entries: np.ndarray) -> None:
+        """The SKETCH smallest distinct entries of each group."""
+        entries = np.sort(entries, kind="stable")  # sorted runs: a merge
         entries = entries[np.r_[True, entries[1:] != entries[:-1]]]
         groups = entries >> self._HASH_BITS
         starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
         rank = np.arange(len(entries)) - np.repeat(starts, np.diff(np.r_[starts, len(entries)]))
         self._entries = entries[rank < SKETCH]
+
+    def merge(self, other: DistinctCounter) -> None:
+        """Fold another counter in: the union's sketch is the smallest hashes of both, per group."""
+        self._keep(np.concatenate([self._entries, other._entries]))
 
     def count(self, key: tuple[int, int]) -> tuple[int, bool]:
         """(distinct hashes in the group, whether that is an estimate)."""

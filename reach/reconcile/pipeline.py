@@ -30,9 +30,10 @@ from reach.reconcile.attribute import BlockingGroups
 from reach.reconcile.cloudtrail import CloudTrail
 from reach.reconcile.drift import MAX_GROUPS, Drift, History
 from reach.reconcile.place import InterfaceIndex, Placed, PlaceStats, place
-from reach.reconcile.predict import Prediction, Predictor
+from reach.reconcile.predict import Prediction, Predictor, probe_port
 from reach.reconcile.responses import METHOD_NAMES, ResponseClassifier, flow_key
 from reach.reconcile.result import BadLine, ReconcileResult, SkippedInterface, Summary
+from reach.reconcile.usage import RuleUse
 
 
 def _rule_bound(network: Network) -> int:
@@ -55,8 +56,9 @@ class Reconciler:
 
     CHUNK = 1 << 20
 
-    def __init__(self, network: Network) -> None:
+    def __init__(self, network: Network, *, rule_usage: bool = True) -> None:
         self.network = network
+        self.rule_usage = rule_usage
         self.interfaces = InterfaceIndex.of(network)
         self.classes = AddressClasses.of(network)
         self.predictor = Predictor(network, self.interfaces, self.classes)
@@ -65,6 +67,7 @@ class Reconciler:
         self.blocking = BlockingGroups()
         self.history = History(len(self.interfaces.ids), _rule_bound(network))
         self.drift = Drift(self.history)
+        self.usage = RuleUse(len(self.interfaces.ids))
         self._bpa = self.predictor.registry.add(RuleRef(
             Kind.VPC_BLOCK_PUBLIC_ACCESS, None, None, None, "VPC Block Public Access rejected it (reject-reason BPA)",
             implicit=True))
@@ -140,6 +143,9 @@ class Reconciler:
                                 columns["service_port"], refs)
         self.history.add(keys, row, placed.accept, placed.start, placed.end, np.flatnonzero(~agree))
 
+        if self.rule_usage:
+            self._use(placed, response, p)
+
         explained = np.flatnonzero(observed_reject & reject)
         if len(explained):
             resp = response[explained]
@@ -158,6 +164,28 @@ class Reconciler:
                 "start": placed.start[wrong], "end": placed.end[wrong], "dstport": placed.dstport[wrong],
                 "srcport": placed.srcport[wrong],
             })
+
+    def _use(self, placed: Placed, response: np.ndarray, p: Prediction) -> None:
+        """Attribute each observed ACCEPT to the lines that allowed it: its security group line (requests
+        only: responses pass on tracking) and its network ACL entry (where it crossed the ACL)."""
+        accepted = np.flatnonzero(placed.accept)
+        allows = np.array(self.predictor.registry.allow, dtype=bool)
+        lines = []
+        for refs in (p.sg_ref, p.nacl_ref):
+            line = refs[p.row[accepted]]
+            lines.append(np.where((line >= 0) & allows[np.maximum(line, 0)], line, -1))
+        egress = placed.egress[accepted]
+        (sf, sh, sl), (df, dh, dl) = placed.src, placed.dst
+        family = np.where(egress, df[accepted], sf[accepted])
+        hi, lo = np.where(egress, dh[accepted], sh[accepted]), np.where(egress, dl[accepted], sl[accepted])
+        port = probe_port(placed.protocol[accepted], placed.dstport[accepted], response[accepted])
+        flows = flow_key(placed, accepted, reverse=response[accepted])
+        twice = np.concatenate
+        protocol = placed.protocol[accepted]
+        self.usage.add(placed.interface, twice(lines), twice([family, family]), twice([hi, hi]), twice([lo, lo]),
+                       twice([protocol, protocol]), twice([port, port]), twice([placed.start[accepted]] * 2),
+                       twice([placed.end[accepted]] * 2),
+                       twice([flows, flows]))
 
     def close(self) -> None:
         """Stop the worker thread (after a read error, say); `result()` does it too."""
@@ -204,18 +232,19 @@ class Reconciler:
         return ReconcileResult(
             summary=summary, blocking=blocking, disagreements=disagreements, skipped_interfaces=skipped,
             bad_lines=bad, cloudtrail_events=len(cloudtrail.events) if cloudtrail is not None else None, notes=notes,
+            rule_usage=self.usage.result(self.network, registry, ids) if self.rule_usage else [],
         )
 
 
 def reconcile(network: Network, batches: Iterable[pa.RecordBatch], *, read_stats: FlowLogStats | None = None,
-              cloudtrail: CloudTrail | None = None) -> ReconcileResult:
+              cloudtrail: CloudTrail | None = None, rule_usage: bool = True) -> ReconcileResult:
     """Check every flow-log record against the network: which rules reject what, where reality and the
     snapshot disagree, since when and (with CloudTrail) after which change.
 
     `read_stats` is the reader's count of records and unparsable lines (a FlowLogStream's `stats`, complete
     once the batches are consumed).
     """
-    reconciler = Reconciler(network)
+    reconciler = Reconciler(network, rule_usage=rule_usage)
     try:
         for batch in batches:
             reconciler.add(batch)

@@ -122,6 +122,39 @@ class BadLine(_Frozen):
     reason: str
 
 
+class ObservedUse(_Frozen):
+    """The tightest description of what used an allow line: the peers seen and the ports (ICMP: types)."""
+
+    sources: list[str]  # CIDRs of the peers (sources inbound, destinations outbound)
+    ports: list[list[int]]  # [[lo, hi], ...] merged
+    widened: bool = False  # more distinct peers than reach keeps exactly: sources are wider prefixes
+    protocols: list[str] = []  # the protocols seen (a line for all traffic may be used by one)
+
+
+class RuleUsage(_Frozen):
+    """One allow line of a security group or network ACL on an interface the flow logs cover (CONTRACT §9)."""
+
+    kind: str
+    id: str | None
+    rule: int | str | None
+    direction: str | None
+    records: int  # observed ACCEPT records this line decided
+    flows: int
+    first_seen: int | None
+    last_seen: int | None
+    observed: ObservedUse
+    detail: str = ""
+    status: str = "used"  # unused | wider (allows far more than was used) | used
+    narrowness: float = 0.0  # log2 of how much more the line allows than was used (addresses x ports)
+    flows_estimated: bool = False
+    allows_sources: list[str] = []  # the line's own peer CIDRs
+    allows_ports: list[list[int]] = []
+    protocol: int = -1
+    interfaces: list[str] = []  # the covered interfaces it applies to
+    peer_group: str | None = None  # the line matches members of this security group
+    peer_prefix_list: str | None = None
+
+
 class ReconcileResult(_Frozen):
     summary: Summary
     blocking: list[Blocking]
@@ -130,6 +163,7 @@ class ReconcileResult(_Frozen):
     bad_lines: list[BadLine] = []
     cloudtrail_events: int | None = None  # EC2 change events read with --cloudtrail
     notes: list[str] = []
+    rule_usage: list[RuleUsage] = []  # every allow line of the covered interfaces, unused ones first
 
 
 def utc_text(epoch: int | None, *, zone: bool = True) -> str:
