@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from reach.model.decision import RuleRegistry
 from reach.model.rules import protocol_name
+from reach.reconcile.arrays import distinct
 from reach.reconcile.drift import History
 from reach.reconcile.result import Blocking
 
@@ -30,14 +31,26 @@ class DistinctCounter:
     """
 
     _HASH_BITS = 40
+    _SLICE = 1 << 17
 
     def __init__(self) -> None:
         self._entries = np.zeros(0, dtype=np.int64)
+        # per group, the largest hash its full sketch keeps: a larger one can never enter it
+        self._limit = np.zeros(0, dtype=np.int64)
 
     def add(self, ref: np.ndarray, response: np.ndarray, hashes: np.ndarray) -> None:
         group = ref.astype(np.int64) * 2 + response
         top = (hashes >> np.uint64(64 - self._HASH_BITS)).astype(np.int64)
-        self._keep(np.concatenate([self._entries, np.sort(group << self._HASH_BITS | top)]))
+        # In slices, so that the groups a slice fills filter the next slices: past SKETCH distinct hashes a
+        # group only takes hashes below its current largest, and most rows of a big group are dropped unsorted.
+        for begin in range(0, len(group), self._SLICE):
+            g, t = group[begin:begin + self._SLICE], top[begin:begin + self._SLICE]
+            if len(self._limit):
+                limit = self._limit[np.minimum(g, len(self._limit) - 1)]
+                keep = (g >= len(self._limit)) | (t <= limit)
+                g, t = g[keep], t[keep]
+            if len(g):
+                self._keep(np.concatenate([self._entries, distinct(g << self._HASH_BITS | t)]))
 
     def _keep(self, entries: np.ndarray) -> None:
         """The SKETCH smallest distinct entries of each group."""
@@ -45,8 +58,18 @@ class DistinctCounter:
         entries = entries[np.r_[True, entries[1:] != entries[:-1]]]
         groups = entries >> self._HASH_BITS
         starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
-        rank = np.arange(len(entries)) - np.repeat(starts, np.diff(np.r_[starts, len(entries)]))
+        sizes = np.diff(np.r_[starts, len(entries)])
+        rank = np.arange(len(entries)) - np.repeat(starts, sizes)
         self._entries = entries[rank < SKETCH]
+        full = starts[sizes >= SKETCH]
+        if len(full):
+            last = full + SKETCH - 1  # the largest kept entry of each full group
+            groups_full = groups[full]
+            if int(groups_full.max()) >= len(self._limit):
+                grown = np.full(int(groups_full.max()) + 1, 1 << self._HASH_BITS, dtype=np.int64)
+                grown[: len(self._limit)] = self._limit
+                self._limit = grown
+            self._limit[groups_full] = entries[last] & ((1 << self._HASH_BITS) - 1)
 
     def merge(self, other: DistinctCounter) -> None:
         """Fold another counter in: the union's sketch is the smallest hashes of both, per group."""

@@ -178,14 +178,11 @@ class Reconciler:
         (sf, sh, sl), (df, dh, dl) = placed.src, placed.dst
         family = np.where(egress, df[accepted], sf[accepted])
         hi, lo = np.where(egress, dh[accepted], sh[accepted]), np.where(egress, dl[accepted], sl[accepted])
-        port = probe_port(placed.protocol[accepted], placed.dstport[accepted], response[accepted])
-        flows = flow_key(placed, accepted, reverse=response[accepted])
-        twice = np.concatenate
         protocol = placed.protocol[accepted]
-        self.usage.add(placed.interface, twice(lines), twice([family, family]), twice([hi, hi]), twice([lo, lo]),
-                       twice([protocol, protocol]), twice([port, port]), twice([placed.start[accepted]] * 2),
-                       twice([placed.end[accepted]] * 2),
-                       twice([flows, flows]))
+        port = probe_port(protocol, placed.dstport[accepted], response[accepted])
+        flows = flow_key(placed, accepted, reverse=response[accepted])
+        self.usage.add(placed.interface, tuple(lines), family, hi, lo, protocol, port, placed.start[accepted],
+                       placed.end[accepted], flows)
 
     def close(self) -> None:
         """Stop the worker thread (after a read error, say); `result()` does it too."""

@@ -128,6 +128,7 @@ class ObservedUse(_Frozen):
     sources: list[str]  # CIDRs of the peers (sources inbound, destinations outbound)
     ports: list[list[int]]  # [[lo, hi], ...] merged
     widened: bool = False  # more distinct peers than reach keeps exactly: sources are wider prefixes
+    ports_widened: bool = False  # more port ranges than are listed: the listed ranges cover them
     protocols: list[str] = []  # the protocols seen (a line for all traffic may be used by one)
 
 
@@ -150,7 +151,8 @@ class RuleUsage(_Frozen):
     allows_sources: list[str] = []  # the line's own peer CIDRs
     allows_ports: list[list[int]] = []
     protocol: int = -1
-    interfaces: list[str] = []  # the covered interfaces it applies to
+    interfaces: list[str] = []  # the covered interfaces it applies to (the first ten)
+    interface_count: int = 0
     peer_group: str | None = None  # the line matches members of this security group
     peer_prefix_list: str | None = None
 

@@ -27,12 +27,15 @@ from reach.model.network import Network
 from reach.model.protocols import ICMP_FAMILY, PORTED, protocol_name
 from reach.model.rules import RuleLine, RuleRef
 from reach.model.vocabulary import Kind
+from reach.reconcile.arrays import distinct
 from reach.reconcile.attribute import DistinctCounter
 from reach.reconcile.result import ObservedUse, RuleUsage
 
 PEERS_KEPT = 64  # distinct peers remembered exactly per line; beyond, they are kept as wider prefixes
 PUBLIC_SERVICE_PEERS = 16  # a line open to the internet that this many internet hosts used serves the public
 NARROW_FACTOR = 64  # a line allowing this many times more addresses or ports than were used is "far wider"
+PORT_RANGES_KEPT = 64  # observed port ranges listed per line; more are merged across the narrowest gaps
+INTERFACES_LISTED = 10  # of the covered interfaces a line applies to, this many are named
 
 
 @dataclass
@@ -46,10 +49,11 @@ class _Line:
     protocols: np.ndarray = field(default_factory=lambda: np.zeros(256, dtype=bool))
 
     def add_peers(self, family: np.ndarray, value: Iterable[int]) -> None:
-        for f, v in zip(family.tolist(), value, strict=True):
-            bits = 32 if f == IPV4 else 128
+        values = list(value)
+        for f, bits in ((IPV4, 32), (6, 128)):
+            mine = [v for v, g in zip(values, family.tolist(), strict=True) if g == f]
             length = self.prefix[f]
-            self.peers.add((f, length, v >> (bits - length) << (bits - length)))
+            self.peers.update((f, length, v) for v in {v >> (bits - length) << (bits - length) for v in mine})
         while len(self.peers) > PEERS_KEPT:
             self._widen()
 
@@ -85,6 +89,13 @@ class _Line:
         return self.prefix[4] < 32 or self.prefix[6] < 128
 
 
+def _runs(sorted_keys: np.ndarray) -> list[np.ndarray]:
+    """Positions of each run of equal keys in a sorted array."""
+    if not len(sorted_keys):
+        return []
+    return np.split(np.arange(len(sorted_keys)), np.flatnonzero(np.diff(sorted_keys)) + 1)
+
+
 def _min(a: int | None, b: int | None) -> int | None:
     return b if a is None else a if b is None else min(a, b)
 
@@ -101,38 +112,51 @@ class RuleUse:
         self._flows = DistinctCounter()
         self.covered = np.zeros(interfaces, dtype=bool)
 
-    def add(self, interface: np.ndarray, lines: np.ndarray, family: np.ndarray, hi: np.ndarray, lo: np.ndarray,
-            protocol: np.ndarray, port: np.ndarray, start: np.ndarray, end: np.ndarray, flows: np.ndarray) -> None:
-        """One chunk: every evaluated record's interface (coverage), and per accepted record and line that
-        allowed it (`lines`: registry ids, -1 for none), the peer, protocol, port the line matched, flow."""
-        self.covered[np.unique(interface)] = True
-        used = np.flatnonzero(lines >= 0)
+    def add(self, interface: np.ndarray, lines: tuple[np.ndarray, ...], family: np.ndarray, hi: np.ndarray,
+            lo: np.ndarray, protocol: np.ndarray, port: np.ndarray, start: np.ndarray, end: np.ndarray,
+            flows: np.ndarray) -> None:
+        """One chunk: every evaluated record's interface (coverage), and per accepted record the lines that
+        allowed it (one column per component: registry ids, -1 for none), its peer, protocol, the port the
+        lines matched, its flow."""
+        self.covered |= np.bincount(interface, minlength=len(self.covered)).astype(bool)[: len(self.covered)]
+        n = len(family)
+        both = np.concatenate(lines)
+        used = np.flatnonzero(both >= 0)
         if not len(used):
             return
-        table = pa.table({"line": lines[used], "family": family[used], "hi": hi[used], "lo": lo[used],
-                          "protocol": protocol[used], "port": port[used], "start": start[used], "end": end[used]})
-        totals = table.group_by("line", use_threads=False).aggregate(
-            [("line", "count"), ("start", "min"), ("end", "max")]).to_pydict()
-        for line, records, first, last in zip(totals["line"], totals["line_count"], totals["start_min"],
-                                              totals["end_max"], strict=True):
-            state = self._lines.setdefault(line, _Line())
+        line = both[used].astype(np.int64)
+        used %= n  # the record behind each used line
+        totals = pa.table({"line": line, "start": start[used], "end": end[used]}).group_by(
+            "line", use_threads=False).aggregate([("line", "count"), ("start", "min"), ("end", "max")]).to_pydict()
+        for key, records, first, last in zip(totals["line"], totals["line_count"], totals["start_min"],
+                                             totals["end_max"], strict=True):
+            state = self._lines.setdefault(key, _Line())
             state.records += records
             state.first, state.last = _min(state.first, first), _max(state.last, last)
-        peers = table.group_by(["line", "family", "hi", "lo"], use_threads=False).aggregate([])
-        peer_line = peers["line"].to_numpy()
-        peer_family = peers["family"].to_numpy()
-        values = [(h << 64) | v for h, v in zip(peers["hi"].to_pylist(), peers["lo"].to_pylist(), strict=True)]
-        order = np.argsort(peer_line, kind="stable")
-        for part in np.split(order, np.flatnonzero(np.diff(peer_line[order])) + 1):
-            self._lines[int(peer_line[part[0]])].add_peers(peer_family[part], [values[i] for i in part.tolist()])
-        ports = table.group_by(["line", "protocol", "port"], use_threads=False).aggregate([])
-        for line, number, p in zip(ports["line"].to_pylist(), ports["protocol"].to_pylist(),
-                                   ports["port"].to_pylist(), strict=True):
-            state = self._lines[line]
-            state.protocols[min(max(number, 0), 255)] = True
-            if number in PORTED or number in ICMP_FAMILY:
-                state.ports[min(max(p, 0), 65535)] = True
-        self._flows.add(lines[used], np.zeros(len(used), dtype=np.int64), flows[used])
+        # distinct (line, peer) and (line, protocol, port) first: a chunk repeats them many times over
+        v4 = family[used] == IPV4
+        peers = distinct(line[v4] << 32 | lo[used][v4].astype(np.int64))
+        self._add_peers(peers >> 32, np.full(len(peers), IPV4), [int(v) for v in (peers & 0xFFFFFFFF).tolist()])
+        if not v4.all():
+            six = used[~v4 & (family[used] != 0)]
+            if len(six):
+                six_peers = pa.table({"line": lines[six], "hi": hi[six], "lo": lo[six]}).group_by(
+                    ["line", "hi", "lo"], use_threads=False).aggregate([])
+                values = zip(six_peers["hi"].to_pylist(), six_peers["lo"].to_pylist(), strict=True)
+                self._add_peers(six_peers["line"].to_numpy(), np.full(six_peers.num_rows, 6),
+                                [(h << 64) | v for h, v in values])
+        seen = distinct(line << 24 | protocol[used].astype(np.int64).clip(0, 255) << 16 | port[used].clip(0, 65535))
+        seen_line, seen_protocol, seen_port = seen >> 24, (seen >> 16) & 0xFF, seen & 0xFFFF
+        for part in _runs(seen_line):
+            state = self._lines[int(seen_line[part[0]])]
+            state.protocols[seen_protocol[part]] = True
+            ported = np.isin(seen_protocol[part], list(PORTED | ICMP_FAMILY))
+            state.ports[seen_port[part][ported]] = True
+        self._flows.add(line, np.zeros(len(used), dtype=np.int64), flows[used])
+
+    def _add_peers(self, line: np.ndarray, family: np.ndarray, values: list[int]) -> None:
+        for part in _runs(line):
+            self._lines[int(line[part[0]])].add_peers(family[part], [values[i] for i in part.tolist()])
 
     def merge(self, other: RuleUse) -> None:
         """Fold another partial (another chunk range, worker or partition) into this one."""
@@ -144,15 +168,14 @@ class RuleUse:
     def result(self, network: Network, registry: RuleRegistry, interface_ids: list[str]) -> list[RuleUsage]:
         lines = covered_allow_lines(network, [interface_ids[i] for i in np.flatnonzero(self.covered).tolist()])
 
-        def internet(cidr: str) -> bool:  # outside every VPC of the snapshot
-            peer = Cidr.parse(cidr)
-            return not network.vpcs_holding(peer.family, peer.start)
+        def internet(family: int, value: int) -> bool:  # outside every VPC of the snapshot
+            return not network.vpcs_holding(family, value)
 
         out = []
         for ref, (compiled, interfaces) in lines.items():
             state = self._lines.get(registry.add(ref, True), _Line())
             flows, estimated = self._flows.count((registry.add(ref, True), 0))
-            out.append(_entry(ref, compiled, sorted(interfaces), state, flows, estimated, internet))
+            out.append(_entry(ref, compiled, interfaces, state, flows, estimated, internet))
         out.sort(key=lambda u: (_STATUS_ORDER[u.status], -u.narrowness, -u.records, u.kind, str(u.id), str(u.rule)))
         return out
 
@@ -160,32 +183,35 @@ class RuleUse:
 _STATUS_ORDER = {"unused": 0, "wider": 1, "used": 2}
 
 
-AllowLines = dict[RuleRef, tuple[list[RuleLine], set[str]]]
+AllowLines = dict[RuleRef, tuple[list[RuleLine], list[str]]]
 
 
 def covered_allow_lines(network: Network, interface_ids: Iterable[str]) -> AllowLines:
     """Every allow line of the security groups and network ACLs on these interfaces: ref -> (its compiled
-    lines, the interfaces it applies to)."""
-    found: AllowLines = {}
-
-    def add(line: RuleLine, interface_id: str) -> None:
-        lines, where = found.setdefault(line.ref, ([], set()))
-        if line not in lines:
-            lines.append(line)
-        where.add(interface_id)
-
+    lines, the interfaces it applies to). Each group and ACL is read once, however many interfaces share it."""
+    owners: dict[tuple[str, str], list[str]] = {}  # ("sg" | "acl", id) -> interfaces
     for interface_id in interface_ids:
         interface = network.interfaces[interface_id]
         for group_id in interface.groups:
-            group = network.security_groups.get(group_id)
-            for line in (group.ingress_lines + group.egress_lines) if group else ():
-                add(line, interface_id)
+            owners.setdefault(("sg", group_id), []).append(interface_id)
         subnet = network.subnets.get(interface.subnet_id)
-        acl = network.nacl_of(subnet) if subnet else None
-        for table in (acl.ingress, acl.egress) if acl else ():
-            for line, allow in zip(table.lines, table.allow.tolist(), strict=True):
-                if allow:
-                    add(line, interface_id)
+        if subnet is not None and subnet.nacl:
+            owners.setdefault(("acl", subnet.nacl), []).append(interface_id)
+    found: AllowLines = {}
+    for (kind, owner), interfaces in owners.items():
+        if kind == "sg":
+            group = network.security_groups.get(owner)
+            lines = list(group.ingress_lines + group.egress_lines) if group else []
+        else:
+            acl = network.nacls.get(owner)
+            lines = [line for table in ((acl.ingress, acl.egress) if acl else ())
+                     for line, allow in zip(table.lines, table.allow.tolist(), strict=True) if allow]
+        for line in lines:
+            compiled, where = found.setdefault(line.ref, ([], []))
+            if not any(line is other for other in compiled):
+                compiled.append(line)
+            if where is not interfaces:
+                where += [i for i in interfaces if i not in where] if where else interfaces[:]
     return found
 
 
@@ -196,15 +222,18 @@ def _cidrs(peers: Iterable[tuple[int, int, int]]) -> list[str]:
     return [str(n) for n in [*ipaddress.collapse_addresses(v4), *ipaddress.collapse_addresses(v6)]]
 
 
-def _text(family: int, length: int, value: int) -> str:
-    return str(ipaddress.ip_network((value, length)) if family == IPV4 else ipaddress.IPv6Network((value, length)))
-
-
-def _ranges(bitmap: np.ndarray) -> list[list[int]]:
+def _ranges(bitmap: np.ndarray, most: int = PORT_RANGES_KEPT) -> list[list[int]]:
+    """The set ports as merged ranges; past `most` ranges, the ranges that cover them tightest (the widest
+    gaps between them are kept, the narrowest filled)."""
     if not bitmap.any():
         return []
     edges = np.flatnonzero(np.diff(np.concatenate([[0], bitmap.astype(np.int8), [0]])))
-    return [[int(a), int(b) - 1] for a, b in zip(edges[::2], edges[1::2], strict=True)]
+    starts, ends = edges[::2], edges[1::2] - 1
+    if len(starts) > most:
+        gaps = starts[1:] - ends[:-1]
+        cut = np.sort(np.argpartition(-gaps, most - 1)[: most - 1])  # the widest gaps separate the ranges
+        starts, ends = starts[np.r_[0, cut + 1]], ends[np.r_[cut, len(ends) - 1]]
+    return np.stack([starts, ends], axis=1).tolist()
 
 
 def _size(cidrs: Iterable[Cidr]) -> float:
@@ -212,7 +241,7 @@ def _size(cidrs: Iterable[Cidr]) -> float:
 
 
 def _entry(ref: RuleRef, compiled: list[RuleLine], interfaces: list[str], state: _Line, flows: int,
-           estimated: bool, internet: Callable[[str], bool]) -> RuleUsage:
+           estimated: bool, internet: Callable[[int, int], bool]) -> RuleUsage:
     allowed_peers = [line.peer for line in compiled if line.peer is not None]
     allowed_ports = sorted({(line.port_lo, line.port_hi) for line in compiled})
     observed_sources = _cidrs(state.peers)
@@ -221,8 +250,9 @@ def _entry(ref: RuleRef, compiled: list[RuleLine], interfaces: list[str], state:
     status = "unused" if state.records == 0 else "used"
     by_reference = any(line.peer_group or line.peer_prefix_list for line in compiled)
     if state.records and not by_reference:
-        address_ratio = _size(allowed_peers) / max(_size(Cidr.parse(c) for c in observed_sources), 1.0)
-        public = sum(1 for f, n, _ in state.peers if n == (32 if f == IPV4 else 128) and internet(_text(f, n, _)))
+        seen = sum(2.0 ** ((32 if f == IPV4 else 128) - n) for f, n, _ in state.peers)
+        address_ratio = _size(allowed_peers) / max(seen, 1.0)
+        public = sum(1 for f, n, v in state.peers if n == (32 if f == IPV4 else 128) and internet(f, v))
         if any(c.prefixlen == 0 for c in allowed_peers) and (state.widened or public >= PUBLIC_SERVICE_PEERS):
             address_ratio = 1.0  # open to the internet and used by many of it: a public service, not a wide rule
         port_span = sum(hi - lo + 1 for lo, hi in allowed_ports)
@@ -238,10 +268,12 @@ def _entry(ref: RuleRef, compiled: list[RuleLine], interfaces: list[str], state:
         kind=ref.kind, id=ref.id, rule=ref.rule, direction=ref.direction, records=state.records, flows=flows,
         first_seen=state.first, last_seen=state.last,
         observed=ObservedUse(sources=observed_sources, ports=observed_ports, widened=state.widened,
+                             ports_widened=len(_ranges(state.ports, most=65536)) > len(observed_ports),
                              protocols=[protocol_name(int(p)) for p in np.flatnonzero(state.protocols)]),
         detail=ref.detail, status=status, narrowness=round(narrowness, 2), flows_estimated=estimated,
         allows_sources=[str(c) for c in allowed_peers], allows_ports=[list(p) for p in allowed_ports],
-        protocol=compiled[0].protocol, interfaces=interfaces,
+        protocol=compiled[0].protocol, interfaces=sorted(interfaces)[:INTERFACES_LISTED],
+        interface_count=len(interfaces),
         peer_group=next((line.peer_group for line in compiled if line.peer_group), None),
         peer_prefix_list=next((line.peer_prefix_list for line in compiled if line.peer_prefix_list), None),
     )

@@ -20,7 +20,7 @@ from reach.flowlogs import read_flow_logs
 from reach.reconcile import reconcile
 from reach.reconcile.result import ReconcileResult, RuleUsage
 from reach.reconcile.suggest import suggested_changes
-from reach.reconcile.usage import PEERS_KEPT, _Line
+from reach.reconcile.usage import PEERS_KEPT, _Line, _ranges
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "reconcile-rule-usage"
 SNAPSHOT, FLOWLOGS = FIXTURE / "snapshot", FIXTURE / "flowlogs"
@@ -129,3 +129,10 @@ def test_partial_usage_merges_into_the_whole() -> None:
     right.add_peers(np.full(50, 4), peers[50:])
     left.merge(right)
     assert left.peers == whole.peers and left.prefix == whole.prefix
+
+
+def test_ports_beyond_the_listed_ranges_are_covered_across_the_narrowest_gaps() -> None:
+    ports = np.zeros(65536, dtype=bool)
+    ports[[1, 2, 3, 10, 20, 21, 100]] = True
+    assert _ranges(ports) == [[1, 3], [10, 10], [20, 21], [100, 100]]
+    assert _ranges(ports, most=3) == [[1, 10], [20, 21], [100, 100]]  # the gap 3..10 is the narrowest
