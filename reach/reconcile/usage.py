@@ -138,10 +138,10 @@ class RuleUse:
         peers = distinct(line[v4] << 32 | lo[used][v4].astype(np.int64))
         self._add_peers(peers >> 32, np.full(len(peers), IPV4), [int(v) for v in (peers & 0xFFFFFFFF).tolist()])
         if not v4.all():
-            six = used[~v4 & (family[used] != 0)]
-            if len(six):
-                six_peers = pa.table({"line": lines[six], "hi": hi[six], "lo": lo[six]}).group_by(
-                    ["line", "hi", "lo"], use_threads=False).aggregate([])
+            six = ~v4 & (family[used] != 0)
+            if six.any():
+                six_peers = pa.table({"line": line[six], "hi": hi[used][six], "lo": lo[used][six]}).group_by(
+                    ["line", "hi", "lo"], use_threads=False).aggregate([]).sort_by("line")
                 values = zip(six_peers["hi"].to_pylist(), six_peers["lo"].to_pylist(), strict=True)
                 self._add_peers(six_peers["line"].to_numpy(), np.full(six_peers.num_rows, 6),
                                 [(h << 64) | v for h, v in values])
@@ -155,6 +155,7 @@ class RuleUse:
         self._flows.add(line, np.zeros(len(used), dtype=np.int64), flows[used])
 
     def _add_peers(self, line: np.ndarray, family: np.ndarray, values: list[int]) -> None:
+        """`line` sorted: each line's peers in one call."""
         for part in _runs(line):
             self._lines[int(line[part[0]])].add_peers(family[part], [values[i] for i in part.tolist()])
 
