@@ -481,7 +481,7 @@ class _RouteCall(_RouteDestination):
     def _one_target(self) -> _RouteCall:
         found = len(list(_given(self, ROUTE_TARGETS)))
         if found != 1 and not (found == 0 and getattr(self, "local_target", None)):
-            raise ValueError(f"give exactly one route target ({', '.join(ROUTE_TARGETS)}); found {found}")
+            raise ValueError(f"give exactly one route target, found {found} (one of {', '.join(ROUTE_TARGETS)})")
         return self
 
     def target(self) -> tuple[str, str]:

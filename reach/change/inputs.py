@@ -58,7 +58,7 @@ def _message(error: Any) -> str:
     if error["type"] == "missing":
         return "required, missing"
     if error["type"] == "value_error":  # reach's own words
-        return clip(str(error["msg"]).removeprefix("Value error, "), 200)
+        return clip(str(error["msg"]).removeprefix("Value error, "), 400)
     text = str(error["msg"])
     return clip(text[:1].lower() + text[1:], 200)
 
