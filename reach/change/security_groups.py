@@ -332,7 +332,9 @@ def modify_rules(work: Work, call: ModifySecurityGroupRules) -> None:
             )
             protocol = protocol_number(spec.ip_protocol)
             new = _rule(key[0], protocol, spec.from_port, spec.to_port, kind, peer, spec.description)
-            position = next(i for i, r in enumerate(rules) if r.key == key)
+            position = next((i for i, r in enumerate(rules) if r.key == key), None)
+            if position is None:
+                raise work.fail(f"security group rule {rule_id} is not among the rules of {group_id}'s IpPermissions")
             rules[position] = new
             del ids[key]
             ids[new.key] = rule_id

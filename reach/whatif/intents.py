@@ -23,7 +23,7 @@ from reach.change.inputs import clip
 from reach.engine.explain import Analyzer, parse_port
 from reach.engine.explanation import Explanation
 from reach.errors import ReachError, ResolveError
-from reach.model.protocols import protocol_number
+from reach.model.protocols import ICMP_FAMILY, PORTED, protocol_number
 from reach.whatif.results import CheckResult, IntentResult
 
 # An intents file is a short list of flat mappings; anything far bigger or deeper is not one, and a YAML alias
@@ -69,11 +69,11 @@ class Intent(BaseModel):
         if "protocol" not in info.data:
             return value  # the protocol is wrong, and said so
         number = protocol_number(info.data["protocol"])
-        if number in (1, 6, 17, 58):
+        if number in PORTED | ICMP_FAMILY:
             try:
                 parse_port(number, value)
             except ResolveError:
-                what = "an ICMP type or TYPE/CODE (8, 8/0)" if number in (1, 58) else "a port 0-65535"
+                what = "an ICMP type or TYPE/CODE (8, 8/0)" if number in ICMP_FAMILY else "a port 0-65535"
                 raise ValueError(f"{clip(value)} is not {what}") from None
         return value
 
