@@ -27,7 +27,13 @@ from reach.errors import ReachError
 _GZIP = b"\x1f\x8b"
 
 # CloudTrail's names where they are not the API's with a capital first letter.
-_RENAMES = {"groups": "UserIdGroupPairs", "groupSet": "Groups"}
+_RENAMES = {"groups": "UserIdGroupPairs", "groupSet": "Groups", "groupDescription": "Description"}
+# The id AWS gave what a Create call made, where its response holds it: (the call's parameter, the path to it).
+_CREATED = {
+    "CreateSecurityGroup": ("GroupId", ("groupId",)),
+    "CreateNetworkAcl": ("NetworkAclId", ("networkAcl", "networkAclId")),
+    "CreateRouteTable": ("RouteTableId", ("routeTable", "routeTableId")),
+}
 _ID_LISTS = ("Groups", "SecurityGroupRuleIds")  # lists of ids CloudTrail writes as [{"groupId": …}, …]
 
 
@@ -106,6 +112,8 @@ def call_of(record: Mapping[str, Any], source: str | None = None) -> TrailCall |
         request = _request(params)
         if model.action == "ModifySecurityGroupRules":  # the one call CloudTrail records in its own wrapper
             request = _security_group_rules(request.get("ModifySecurityGroupRulesRequest", request))
+        if model.action in _CREATED:
+            request = {**request, **_created(model.action, record.get("responseElements"))}
         call = model.model_validate(_known(model, request))
         time = int(datetime.fromisoformat(str(record["eventTime"]).replace("Z", "+00:00")).timestamp())
         rules = dict.fromkeys([*_rule_ids(params), *_rule_ids(record.get("responseElements"))])
@@ -137,6 +145,13 @@ def _request(value: Any) -> Any:
     if isinstance(value, list):
         return [_request(item) for item in value]
     return value
+
+
+def _created(action: str, response: Any) -> dict[str, str]:
+    parameter, path = _CREATED[action]
+    for step in path:
+        response = response.get(step) if isinstance(response, dict) else None
+    return {parameter: response} if isinstance(response, str) else {}
 
 
 def _only_value(item: Any) -> Any:

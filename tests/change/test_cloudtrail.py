@@ -13,6 +13,7 @@ import reach
 from reach import ReachError
 from reach.change.calls import (
     AuthorizeSecurityGroupIngress,
+    CreateSecurityGroup,
     ModifyNetworkInterfaceAttribute,
     ModifySecurityGroupRules,
     ReplaceNetworkAclEntry,
@@ -79,6 +80,15 @@ def test_modify_security_group_rules_is_read_from_its_own_wrapper() -> None:
     [update] = found.call.security_group_rules
     assert (update.security_group_rule_id, update.security_group_rule.cidr_ipv4) == ("sgr-1", "10.0.0.0/8")
     assert found.rules == ("sgr-1",) and found.call.components() == ["sg-1"]
+
+
+def test_a_created_group_gets_the_id_aws_gave_it_so_later_changes_to_it_are_its_changes() -> None:
+    trail = record("CreateSecurityGroup", groupName="web", groupDescription="web servers", vpcId="vpc-1")
+    trail["responseElements"] = {"_return": True, "groupId": "sg-0new"}
+    found = call_of(trail)
+    assert found is not None and isinstance(found.call, CreateSecurityGroup)
+    assert (found.call.group_id, found.call.description, found.call.components()) == ("sg-0new", "web servers",
+                                                                                      ["sg-0new"])
 
 
 def test_the_rule_ids_aws_assigned_are_kept_from_the_response() -> None:
