@@ -15,17 +15,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reach.change import Change, ChangeSet, apply_changes, read_change_set
 from reach.engine.explain import Analyzer
 from reach.engine.explanation import Explanation
 from reach.errors import ReachError
 from reach.flowlogs import read_flow_logs
 from reach.model.network import Network
 from reach.snapshot.cache import load_network
-from reach.snapshot.changes import Change, apply_changes
 from reach.snapshot.compile import compile_snapshot
 from reach.snapshot.loader import Snapshot as RawSnapshot
 from reach.snapshot.loader import load_snapshot
-from reach.snapshot.terraform import ChangeSet, read_change_set
 from reach.whatif import CheckResult, Intent, WhatIfResult, check_intents, compare, load_intents, parse_intents
 
 # What `Snapshot.apply` takes: a path to a JSON change set or Terraform plan, or its parsed content.

@@ -21,7 +21,7 @@ from reach.model.network import Network
 from reach.model.rules import RuleRef, protocol_name
 from reach.reconcile.arrays import Accumulator, Packer, bit_width, dense
 from reach.reconcile.cloudtrail import CloudTrail
-from reach.reconcile.result import ChangePoint, Disagreement, RuleChange, TrailEvent, utc_text
+from reach.reconcile.result import ChangePoint, Disagreement, RuleToDiffer, TrailEvent, utc_text
 
 MAX_GROUPS = 1000  # disagreement groups listed; the summary still counts every record
 _LOW, _HIGH = np.iinfo(np.int64).min, np.iinfo(np.int64).max
@@ -323,7 +323,7 @@ def _service(protocol: int, port: int) -> str:
     return protocol_name(protocol)
 
 
-def _rules_to_differ(g: Group, registry: RuleRegistry, peer: str) -> list[RuleChange]:
+def _rules_to_differ(g: Group, registry: RuleRegistry, peer: str) -> list[RuleToDiffer]:
     side = "outbound" if g.egress else "inbound"
     to_from = "to" if g.egress else "from"
     if g.response:
@@ -339,7 +339,7 @@ def _rules_to_differ(g: Group, registry: RuleRegistry, peer: str) -> list[RuleCh
             continue
         what = f"{traffic} {peer}"
         needed = _to_allow(rule, what) if g.accept else _to_deny(rule, what)
-        changes.append(RuleChange(kind=rule.kind, id=rule.id, direction=rule.direction, rule=rule.rule,
+        changes.append(RuleToDiffer(kind=rule.kind, id=rule.id, direction=rule.direction, rule=rule.rule,
                                   detail=rule.detail, needed=needed, must="allow" if g.accept else "deny",
                                   traffic=traffic, peer=peer))
     return changes

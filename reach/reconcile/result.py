@@ -30,7 +30,7 @@ class Summary(_Frozen):
     last_seen: int | None = None
 
 
-class RuleChange(_Frozen):
+class RuleToDiffer(_Frozen):
     """A rule that would have to differ for the snapshot to predict what was observed."""
 
     kind: str
@@ -104,7 +104,7 @@ class Disagreement(_Frozen):
     src_port: int | None = None
     service_port: int | None = None
     blocked_by: dict[str, object] | None = None  # the predicted blocker, when the snapshot says REJECT
-    rules_to_differ: list[RuleChange] = []
+    rules_to_differ: list[RuleToDiffer] = []
     change_point: ChangePoint | None = None
     suspected_event: TrailEvent | None = None
 

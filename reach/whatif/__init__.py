@@ -1,7 +1,7 @@
 """What-if: the verdicts a change would flip, and intents checked like tests.
 
 Works on compiled networks (`reach.model`) through the engine; never reads describe-* JSON, so it does
-not import `reach.snapshot` (applying a change set to a snapshot is `reach.snapshot.changes`).
+not import `reach.snapshot` (applying a change set to a snapshot is the change stage, `reach.change`).
 """
 
 from reach.whatif.compare import compare

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from reach import ChangeError, Snapshot
-from reach.snapshot.changes import apply_changes, parse_changes
+from reach.change import apply_changes, parse_changes
 from reach.snapshot.loader import load_snapshot
 from tests.builder import acl_entry, tcp
 from tests.conftest import FIXTURES

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from reach import ChangeError, Snapshot
-from reach.snapshot.terraform import is_terraform_plan, plan_changes
+from reach.change import is_terraform_plan, plan_changes
 from tests.builder import acl_entry, tcp
 
 
