@@ -19,7 +19,7 @@ from reach.model import load_balancer as model
 from reach.model.addr import parse_address
 from reach.model.load_balancer import LoadBalancing
 from reach.model.network import Instance, Interface, Subnet
-from reach.snapshot.base import AwsModel
+from reach.snapshot.base import AwsModel, Compiled
 
 if TYPE_CHECKING:
     from reach.snapshot.loader import Snapshot
@@ -149,13 +149,13 @@ def compile_load_balancers(
     interfaces: dict[str, Interface],
     instances: dict[str, Instance],
     subnets: dict[str, Subnet],
-    warnings: list[str],
-) -> LoadBalancing:
+) -> Compiled[LoadBalancing]:
     """Load balancers with their nodes' interfaces (found by the `ELB <type>/<name>/<id>` description AWS
     gives them), listeners, and target groups whose targets are resolved to interfaces."""
     balancers_raw: list[LoadBalancer] = snapshot.of("LoadBalancers")
     if not balancers_raw:
-        return LoadBalancing()
+        return Compiled(LoadBalancing())
+    warnings: list[str] = []
     listeners: dict[str, list[Listener]] = {}
     for listener in snapshot.of("Listeners"):
         listeners.setdefault(listener.load_balancer_arn, []).append(listener)
@@ -271,7 +271,7 @@ def compile_load_balancers(
             targets_known=group.target_group_arn in health,
             preserve_client_ip=preserve_default,
         )
-    return LoadBalancing(balancers=balancers, target_groups=groups)
+    return Compiled(LoadBalancing(balancers=balancers, target_groups=groups), tuple(warnings))
 
 
 def _resolve_target(
