@@ -20,6 +20,7 @@ from reach.model.addr import parse_address
 from reach.model.load_balancer import LoadBalancing
 from reach.model.network import Instance, Interface, Subnet
 from reach.snapshot.base import AwsModel, Compiled
+from reach.snapshot.ranges import Port
 
 if TYPE_CHECKING:
     from reach.snapshot.loader import Snapshot
@@ -80,7 +81,7 @@ class ListenerAction(AwsModel):
 class Listener(AwsModel):
     listener_arn: str
     load_balancer_arn: str
-    port: int | None = None
+    port: Port | None = None
     protocol: str | None = None
     default_actions: list[ListenerAction] = []
 
@@ -96,7 +97,7 @@ class TargetGroup(AwsModel):
     target_group_arn: str
     target_group_name: str | None = None
     protocol: str | None = None
-    port: int | None = None
+    port: Port | None = None
     vpc_id: str | None = None
     target_type: str = "instance"  # instance | ip | lambda | alb
     load_balancer_arns: list[str] = []
@@ -104,7 +105,7 @@ class TargetGroup(AwsModel):
 
 class TargetDescription(AwsModel):
     id: str
-    port: int | None = None
+    port: Port | None = None
     availability_zone: str | None = None
 
 

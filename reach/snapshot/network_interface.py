@@ -136,6 +136,11 @@ def compile_interfaces(snapshot: Snapshot) -> Compiled[dict[str, Interface]]:
                 f"instance {claim.instance.instance_id}: interface {built.id} not in the snapshot; "
                 "built from the instance record"
             )
+    # An untagged interface goes by its instance's Name tag, as the console shows it.
+    names = {i.instance_id: i.name for r in snapshot.reservations for i in r.instances if i.name}
+    for key, interface in interfaces.items():
+        if interface.name is None and interface.instance_id in names:
+            interfaces[key] = replace(interface, name=names[interface.instance_id])
     return Compiled(interfaces, tuple(warnings))
 
 

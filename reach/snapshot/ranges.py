@@ -8,12 +8,18 @@ the rule tables. Sources: the EC2 API reference (`IpPermission`, `CreateNetworkA
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from pydantic import Field
+
 from reach.model.protocols import ICMP_FAMILY, PORTED, protocol_number
 
 PORT_MAX = 65535
 ICMP_MAX = 255  # an ICMP type or code is one byte
 NACL_RULE_MIN, NACL_RULE_MAX = 1, 32766  # what a user may number a rule
 NACL_DEFAULT_RULES = (32767, 32768)  # the catch-all deny: 32767 for IPv4, 32768 for IPv6
+
+Port = Annotated[int, Field(ge=0, le=PORT_MAX)]  # a listener's or a target's port
 
 
 def protocol(text: str) -> str:
