@@ -532,11 +532,12 @@ def _choose(key: str, rid: str, found: list[_Copy]) -> tuple[_Copy, str | None]:
         found = [c for c in found if prefer(c.resource)]
         if len(found) == 1:
             return found[0], None
-    ranked = sorted(found, key=lambda c: _canonical(c.resource, tags=True), reverse=True)
-    ranked = sorted(ranked, key=lambda c: len(_canonical(c.resource, tags=True)), reverse=True)
-    chosen = ranked[0]
-    differing = [c for c in found if _canonical(c.resource, tags=False) != _canonical(chosen.resource, tags=False)]
-    if not differing:
+    if all(c.resource == found[0].resource for c in found[1:]):
+        return found[0], None  # the same resource seen from several files
+    full = {id(c): _canonical(c.resource, tags=True) for c in found}
+    chosen = max(found, key=lambda c: (len(full[id(c)]), full[id(c)]))  # the fullest; ties by content
+    content = _canonical(chosen.resource, tags=False)
+    if all(_canonical(c.resource, tags=False) == content for c in found):
         return chosen, None
     others = [c for c in found if c is not chosen]
     return chosen, (

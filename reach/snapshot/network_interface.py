@@ -112,8 +112,21 @@ def compile_interfaces(snapshot: Snapshot) -> Compiled[dict[str, Interface]]:
     listed = set(interfaces)
     claimed: dict[str, _Claim] = {}  # interface id -> the instance whose copy holds the bare id
     for claim in sorted(_claims(snapshot), key=lambda c: (c.instance.instance_id, c.index)):
+        label = claim.shape.network_interface_id if claim.shape else "its interface"
+        state = claim.instance.state.name
+        if state != "running":
+            if not claim.shape or label not in listed:
+                warnings.append(
+                    f"instance {claim.instance.instance_id} is {state}: {label}, known only from "
+                    "describe-instances, is left out (nothing there answers)"
+                )
+            continue
         built = _from_instance(claim, eips, snapshot)
         if built is None:
+            warnings.append(
+                f"instance {claim.instance.instance_id}: {label} has no subnet or private address in the "
+                "snapshot, so it cannot be placed: left out"
+            )
             continue
         if built.id in listed:
             interfaces[built.id], said = _reconcile(interfaces[built.id], built, claim, snapshot)
@@ -173,12 +186,10 @@ def _claims(snapshot: Snapshot) -> Iterable[_Claim]:
 
 
 def _from_instance(claim: _Claim, eips: dict[str, Address], snapshot: Snapshot) -> Interface | None:
-    """The interface an instance record describes; None when it cannot carry traffic or says too little.
+    """The interface a running instance's record describes; None when it says too little to place it.
     Where the record lists the interface without addresses, the instance's own primary address, subnet and
     groups stand in for its primary interface."""
     instance, shape = claim.instance, claim.shape
-    if instance.state.name != "running":
-        return None
     at = where(snapshot.origins, instance.instance_id)
     primary = claim.index == 0
     private: list[tuple[int, int]] = []
