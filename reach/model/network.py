@@ -13,6 +13,7 @@ from reach.model.load_balancer import LoadBalancing
 from reach.model.prefixes import PrefixMap
 from reach.model.rules import RuleLine, RuleRef, RuleTable
 from reach.model.transit import TransitNetwork
+from reach.model.vpn import VpnNetwork
 
 
 @dataclass(frozen=True)
@@ -221,6 +222,11 @@ class Network:
     _public: dict[int, tuple[str, int]] = field(default_factory=dict, repr=False)
     _subnets_by_vpc: dict[str, PrefixMap[str]] = field(default_factory=dict, repr=False)
     _vpc_ranges: PrefixMap[str] = field(default_factory=PrefixMap, repr=False)
+    # describe-* kinds (CONTRACT §1 top-level keys) that no file of the snapshot holds, not even empty: what
+    # the engine knows of them is assumed, never a fact ("no internet gateway" may be "no InternetGateways file")
+    absent: frozenset[str] = frozenset()
+    # VPN connections, virtual private, customer and Direct Connect gateways: where the network ends
+    vpn: VpnNetwork = field(default_factory=VpnNetwork)
 
     def __post_init__(self) -> None:
         for interface in self.interfaces.values():

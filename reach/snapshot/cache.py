@@ -1,6 +1,9 @@
-"""Compiled networks cached on disk, keyed by the snapshot files' paths, sizes and modification times.
+"""Compiled networks cached on disk, keyed by the content of the snapshot's files.
 
 A hit skips JSON parsing, validation and compilation: the pickled `Network` comes back as it was built.
+The key is a BLAKE2b digest of every file's bytes (with its path), so an edit that keeps a file's size and
+modification time (`cp -p`, `touch -r`) is a miss, never a stale verdict. Hashing reads every file once per
+load; `benchmarks/explain.py` measures what that costs against a cold load.
 """
 
 from __future__ import annotations
@@ -13,9 +16,9 @@ from pathlib import Path
 
 from reach.model.network import Network
 from reach.snapshot.compile import compile_snapshot
-from reach.snapshot.loader import Snapshot, _json_files, load_snapshot
+from reach.snapshot.loader import Snapshot, load_snapshot, snapshot_files
 
-_VERSION = b"reach-network-1"
+_VERSION = b"reach-network-2"
 
 
 def cache_dir() -> Path:
@@ -36,22 +39,30 @@ def _code_version() -> bytes:
     return digest.digest()
 
 
-def _fingerprint(root: Path) -> str:
-    digest = hashlib.sha256(_code_version())
+def fingerprint(root: Path) -> str | None:
+    """The cache key of the snapshot under `root`: the code's version, the folder, and each file's path and
+    content digest. None when a file cannot be read (the uncached load then says which, as an error)."""
+    digest = hashlib.blake2b(_code_version(), digest_size=16)
     digest.update(str(root.resolve()).encode())
-    for file in _json_files(root):
-        stat = file.stat()
-        digest.update(f"{file}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-    return digest.hexdigest()[:32]
+    for file in snapshot_files(root):
+        try:
+            with file.open("rb") as handle:
+                content = hashlib.file_digest(handle, lambda: hashlib.blake2b(digest_size=16))
+        except OSError:
+            return None
+        digest.update(f"{file}\0".encode())
+        digest.update(content.digest())
+    return digest.hexdigest()
 
 
 def load_network(root: Path, *, cache: bool = True) -> tuple[Network, Snapshot | None]:
     """Compile the snapshot under `root`, or take it from the cache. The raw snapshot is returned only
     when it was actually loaded (what-if needs it and passes cache=False)."""
-    if not cache or not root.exists():
+    key = fingerprint(root) if cache and root.exists() else None
+    if key is None:
         raw = load_snapshot(root)
         return compile_snapshot(raw), raw
-    path = cache_dir() / f"{_fingerprint(root)}.pickle"
+    path = cache_dir() / f"{key}.pickle"
     if path.exists():
         try:
             with path.open("rb") as handle:

@@ -78,6 +78,7 @@ class Call:
     param: str | None = None
     store_as: str | None = None
     elbv2: bool = False
+    secret: tuple[str, ...] = ()  # fields of each item never written (a VPN's pre-shared keys)
 
     @property
     def action(self) -> str:
@@ -137,6 +138,11 @@ CALLS: tuple[Call, ...] = (
           "GetTransitGatewayRouteTablePropagations", "TransitGatewayRouteTablePropagations",
           store_as="Propagations"),
     _ec2("describe-addresses", "DescribeAddresses", "Addresses"),
+    # CustomerGatewayConfiguration is the customer gateway's configuration, tunnel pre-shared keys included.
+    Call("describe-vpn-connections", "ec2", "DescribeVpnConnections", "VpnConnections",
+         secret=("CustomerGatewayConfiguration",)),
+    _ec2("describe-vpn-gateways", "DescribeVpnGateways", "VpnGateways"),
+    _ec2("describe-customer-gateways", "DescribeCustomerGateways", "CustomerGateways"),
     _ec2("describe-flow-logs", "DescribeFlowLogs", "FlowLogs"),
     Call(_LBS, "elbv2", "DescribeLoadBalancers", "LoadBalancers", elbv2=True),
     _each(_LBS, _LB_ARN, "describe-listeners", "elbv2", "DescribeListeners", "Listeners", elbv2=True),
@@ -444,6 +450,9 @@ class _Collector:
             self._fail(target, call, resource, type(exc).__name__, str(exc))
             return []
         items = document.get(call.result_key) or []
+        if call.secret:
+            items = [{k: v for k, v in i.items() if k not in call.secret} if isinstance(i, dict) else i for i in items]
+            document = {**document, call.result_key: items}
         if call.param and resource is not None:
             # CONTRACT §1: these responses lack the id they belong to; it goes first, named as in the request.
             document = {call.param: resource, **document}

@@ -1,9 +1,17 @@
-"""VPC endpoints and flow-log configurations (transit gateways: `reach.snapshot.transit_gateway`)."""
+"""describe-vpc-endpoints: the shapes, and interface endpoints' groups bound to their interfaces (gateway
+endpoints are compiled with the other gateways, `reach.snapshot.gateways`)."""
 
 from __future__ import annotations
 
-from reach.snapshot.base import AwsModel, Tag
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from reach.model.network import Interface
+from reach.snapshot.base import AwsModel, Compiled, Tag
 from reach.snapshot.network_interface import GroupIdentifier
+
+if TYPE_CHECKING:
+    from reach.snapshot.loader import Snapshot
 
 
 class VpcEndpoint(AwsModel):
@@ -19,16 +27,18 @@ class VpcEndpoint(AwsModel):
     tags: list[Tag] = []
 
 
-class FlowLog(AwsModel):
-    flow_log_id: str
-    resource_id: str
-    traffic_type: str | None = None
-    log_destination_type: str | None = None
-    log_destination: str | None = None
-    log_group_name: str | None = None
-    log_format: str | None = None
-    max_aggregation_interval: int | None = None
-    deliver_logs_status: str | None = None
-    deliver_logs_error_message: str | None = None
-    flow_log_status: str | None = None
-    tags: list[Tag] = []
+# --- compile -----------------------------------------------------------------------------------------
+
+
+def bind_interface_endpoints(snapshot: Snapshot, interfaces: dict[str, Interface]) -> Compiled[dict[str, Interface]]:
+    """Interface endpoints are requester-managed interfaces filtered by the endpoint's security groups; where
+    describe-network-interfaces shows none, take them from describe-vpc-endpoints."""
+    bound = dict(interfaces)
+    for endpoint in snapshot.vpc_endpoints:
+        if endpoint.vpc_endpoint_type.lower() != "interface" or not endpoint.groups:
+            continue
+        for eni in endpoint.network_interface_ids:
+            interface = bound.get(eni)
+            if interface is not None and not interface.groups:
+                bound[eni] = replace(interface, groups=tuple(g.group_id for g in endpoint.groups))
+    return Compiled(bound)

@@ -19,7 +19,8 @@ from reach.model import load_balancer as model
 from reach.model.addr import parse_address
 from reach.model.load_balancer import LoadBalancing
 from reach.model.network import Instance, Interface, Subnet
-from reach.snapshot.base import AwsModel
+from reach.snapshot.base import AwsModel, Compiled
+from reach.snapshot.ranges import Port
 
 if TYPE_CHECKING:
     from reach.snapshot.loader import Snapshot
@@ -80,7 +81,7 @@ class ListenerAction(AwsModel):
 class Listener(AwsModel):
     listener_arn: str
     load_balancer_arn: str
-    port: int | None = None
+    port: Port | None = None
     protocol: str | None = None
     default_actions: list[ListenerAction] = []
 
@@ -96,7 +97,7 @@ class TargetGroup(AwsModel):
     target_group_arn: str
     target_group_name: str | None = None
     protocol: str | None = None
-    port: int | None = None
+    port: Port | None = None
     vpc_id: str | None = None
     target_type: str = "instance"  # instance | ip | lambda | alb
     load_balancer_arns: list[str] = []
@@ -104,7 +105,7 @@ class TargetGroup(AwsModel):
 
 class TargetDescription(AwsModel):
     id: str
-    port: int | None = None
+    port: Port | None = None
     availability_zone: str | None = None
 
 
@@ -149,13 +150,13 @@ def compile_load_balancers(
     interfaces: dict[str, Interface],
     instances: dict[str, Instance],
     subnets: dict[str, Subnet],
-    warnings: list[str],
-) -> LoadBalancing:
+) -> Compiled[LoadBalancing]:
     """Load balancers with their nodes' interfaces (found by the `ELB <type>/<name>/<id>` description AWS
     gives them), listeners, and target groups whose targets are resolved to interfaces."""
     balancers_raw: list[LoadBalancer] = snapshot.of("LoadBalancers")
     if not balancers_raw:
-        return LoadBalancing()
+        return Compiled(LoadBalancing())
+    warnings: list[str] = []
     listeners: dict[str, list[Listener]] = {}
     for listener in snapshot.of("Listeners"):
         listeners.setdefault(listener.load_balancer_arn, []).append(listener)
@@ -271,7 +272,7 @@ def compile_load_balancers(
             targets_known=group.target_group_arn in health,
             preserve_client_ip=preserve_default,
         )
-    return LoadBalancing(balancers=balancers, target_groups=groups)
+    return Compiled(LoadBalancing(balancers=balancers, target_groups=groups), tuple(warnings))
 
 
 def _resolve_target(

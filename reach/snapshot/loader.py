@@ -1,15 +1,22 @@
 """Find describe-* JSON files under a folder and recognise each by its top-level key.
 
 File names never matter: `aws ec2 describe-security-groups > anything.json` loads as security groups.
-An invalid resource is an error naming the file, the resource id and the field; nothing is dropped.
+No input crashes the loader: a file that cannot be read, is not JSON, is too deep, too large or a
+corrupt `.json.gz`, and a resource that lacks a field or carries a value outside AWS's own ranges, is a
+`SnapshotError` naming the file (and the resource and field where there is one). Nothing is dropped
+without a word: a key reach does not model is reported as ignored, and one id given twice with different
+content is a warning naming both copies and the one used (chosen by content, never by file order).
 """
 
 from __future__ import annotations
 
 import gzip
+import io
 import json
+import os
 import re
-from collections.abc import Iterator
+import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,8 +24,9 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from reach.errors import SnapshotError
-from reach.snapshot.base import AwsModel
-from reach.snapshot.endpoints import FlowLog, VpcEndpoint
+from reach.snapshot.base import Origin
+from reach.snapshot.endpoints import VpcEndpoint
+from reach.snapshot.flow_log import FlowLog
 from reach.snapshot.gateways import (
     Address,
     EgressOnlyInternetGateway,
@@ -53,9 +61,16 @@ from reach.snapshot.transit_gateway import (
     TransitGatewayVpcAttachment,
 )
 from reach.snapshot.vpc import Vpc
+from reach.snapshot.vpn import (
+    CustomerGateway,
+    DirectConnectGateway,
+    DirectConnectGatewayAssociation,
+    VpnConnection,
+    VpnGateway,
+)
 
 # Top-level key -> (model, the field that identifies one resource).
-KINDS: dict[str, tuple[type[AwsModel], str]] = {
+KINDS: dict[str, tuple[type[BaseModel], str]] = {
     "Vpcs": (Vpc, "VpcId"),
     "Subnets": (Subnet, "SubnetId"),
     "RouteTables": (RouteTable, "RouteTableId"),
@@ -91,7 +106,42 @@ KINDS: dict[str, tuple[type[AwsModel], str]] = {
     "TargetGroupAttributes": (TargetGroupAttributes, "TargetGroupArn"),
     "Addresses": (Address, "PublicIp"),
     "FlowLogs": (FlowLog, "FlowLogId"),
+    "VpnConnections": (VpnConnection, "VpnConnectionId"),
+    "VpnGateways": (VpnGateway, "VpnGatewayId"),
+    "CustomerGateways": (CustomerGateway, "CustomerGatewayId"),
+    # aws directconnect describe-direct-connect-gateways / -gateway-associations (camelCase keys)
+    "directConnectGateways": (DirectConnectGateway, "directConnectGatewayId"),
+    "directConnectGatewayAssociations": (DirectConnectGatewayAssociation, "associationId"),
+    "PrefixListEntries": (PrefixListEntries, ""),  # see _KEYED
 }
+
+# The describe-* kinds whose absence `Network.absent` reports: CONTRACT §1's keys and the VPN calls.
+# (`ManagedPrefixLists` is left out: describe-managed-prefix-lists prints its lists under `PrefixLists`.)
+EXPECTED = (
+    "Vpcs",
+    "Subnets",
+    "RouteTables",
+    "SecurityGroups",
+    "SecurityGroupRules",
+    "NetworkAcls",
+    "NetworkInterfaces",
+    "Reservations",
+    "InternetGateways",
+    "EgressOnlyInternetGateways",
+    "NatGateways",
+    "VpcPeeringConnections",
+    "VpcEndpoints",
+    "PrefixLists",
+    "TransitGateways",
+    "TransitGatewayAttachments",
+    "TransitGatewayVpcAttachments",
+    "TransitGatewayRouteTables",
+    "Addresses",
+    "FlowLogs",
+    "VpnConnections",
+    "VpnGateways",
+    "CustomerGateways",
+)
 
 # Resources one id does not identify: a TGW peering attachment is listed under each gateway it joins.
 # describe-prefix-lists (with Cidrs) and describe-managed-prefix-lists (without, but with an AddressFamily)
@@ -104,6 +154,7 @@ COMPOSITE_IDS: dict[str, tuple[str, ...]] = {
 # Calls whose output lacks the id it belongs to, stored with the id added (CONTRACT §1):
 # (id key, list key) -> the kind the document is filed under, as a one-item list.
 _KEYED: tuple[tuple[str, str, str], ...] = (
+    ("PrefixListId", "Entries", "PrefixListEntries"),
     ("TransitGatewayRouteTableId", "Routes", "TransitGatewayRouteTableRoutes"),
     ("TransitGatewayRouteTableId", "Associations", "TransitGatewayRouteTableAssociations"),
     ("TransitGatewayRouteTableId", "Propagations", "TransitGatewayRouteTablePropagations"),
@@ -131,19 +182,16 @@ IGNORED = frozenset(
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 _ACCOUNT = re.compile(r"^\d{12}$")
 
-
-@dataclass(frozen=True)
-class Origin:
-    """Where a resource came from: its file, and the account and region its folder names (if any)."""
-
-    file: str
-    account: str | None
-    region: str | None
+# The largest JSON document reach reads, after decompression: past it, a file is refused (a `.json.gz` of
+# 1 MB can hold gigabytes). describe-network-interfaces of 100,000 interfaces is about 200 MB.
+MAX_JSON_BYTES = 1 << 30
+MAX_JSON_BYTES_ENV = "REACH_MAX_JSON_BYTES"
+_UNREADABLE_SHOWN = 20  # unreadable files and folders named in the error; the walk stops there
 
 
 @dataclass
 class Snapshot:
-    """Every resource of a snapshot folder, by kind, in file order (deduplicated by id)."""
+    """Every resource of a snapshot folder, by kind, in file order (one copy per id)."""
 
     root: str
     resources: dict[str, list[Any]] = field(default_factory=dict)
@@ -151,6 +199,13 @@ class Snapshot:
     prefix_list_entries: dict[str, list[str]] = field(default_factory=dict)
     ignored: dict[str, str] = field(default_factory=dict)
     files: int = 0
+    present: set[str] = field(default_factory=set)  # every describe-* key some file holds, even empty
+    warnings: list[str] = field(default_factory=list)  # what loading noticed (duplicates), for Network.warnings
+
+    @property
+    def absent(self) -> frozenset[str]:
+        """The describe-* kinds no file holds: what the model says of them is assumed."""
+        return frozenset(k for k in EXPECTED if k not in self.present)
 
     def of(self, key: str) -> list[Any]:
         return self.resources.get(key, [])
@@ -234,39 +289,119 @@ def load_snapshot(path: str | Path) -> Snapshot:
     if not root.exists():
         raise SnapshotError(f"snapshot {root} does not exist")
     snapshot = Snapshot(root=str(root))
-    seen: dict[str, set[str]] = {}
-    for file in _json_files(root):
-        document = _read_json(file)
+    copies = _Copies()
+    unreadable: list[str] = []
+    for file in snapshot_files(root):
+        try:
+            document = read_json(file)
+        except PermissionError as exc:
+            unreadable.append(f"{file} ({exc.strerror or exc})")
+            if len(unreadable) >= _UNREADABLE_SHOWN:
+                break
+            continue
         snapshot.files += 1
         origin = _origin(root, file)
         for key, value in _keyed(_unwrap(document, file)).items():
-            _add(snapshot, seen, key, value, file, origin)
+            _add(snapshot, copies, key, value, file, origin)
+    if unreadable:
+        raise _unreadable(root, unreadable)
     if snapshot.files == 0:
         raise SnapshotError(f"snapshot {root} holds no .json files")
     if not snapshot.resources:
         raise SnapshotError(f"snapshot {root}: no file holds a describe-* key reach knows ({', '.join(KINDS)})")
     if not any(snapshot.resources.values()):
         raise SnapshotError(f"snapshot {root}: every describe-* list in it is empty")
+    snapshot.warnings += copies.settle(snapshot)
     return snapshot
 
 
-def _json_files(root: Path) -> Iterator[Path]:
+def snapshot_files(root: Path) -> list[Path]:
+    """Every `.json` and `.json.gz` file below `root`, sorted; symlinked folders are not followed.
+
+    A folder that cannot be listed is an error naming it (with up to 19 more): whatever it holds, a
+    network ACL or a security group, would be missing from every answer, and an answer computed without a
+    deny it cannot see is worse than none. Files that cannot be read are refused the same way by
+    `load_snapshot`."""
     if root.is_file():
-        yield root
-        return
-    for file in sorted(root.rglob("*")):
-        if file.is_file() and file.name.endswith((".json", ".json.gz")) and not file.name.startswith("."):
-            yield file
+        return [root]
+    unreadable: list[str] = []
+
+    def refused(error: OSError) -> None:
+        unreadable.append(f"{error.filename} ({error.strerror or error})")
+
+    files = []
+    for folder, subfolders, names in os.walk(root, onerror=refused):
+        if len(unreadable) >= _UNREADABLE_SHOWN:
+            break
+        subfolders.sort()
+        files += [Path(folder, n) for n in names if n.endswith((".json", ".json.gz")) and not n.startswith(".")]
+    if unreadable:
+        raise _unreadable(root, unreadable)
+    return sorted(files)
 
 
-def _read_json(file: Path) -> Any:
+def _unreadable(root: Path, entries: list[str]) -> SnapshotError:
+    more = " (and perhaps more: the search stopped there)" if len(entries) >= _UNREADABLE_SHOWN else ""
+    return SnapshotError(
+        f"snapshot {root}: {len(entries)} file(s) or folder(s) cannot be read{more}: {'; '.join(entries)}. "
+        "What they hold (a network ACL, a security group) would be missing from every answer: make them "
+        "readable, or point --snapshot at a folder that holds only what you can read"
+    )
+
+
+def max_json_bytes() -> int:
+    configured = os.environ.get(MAX_JSON_BYTES_ENV, "")
+    return int(configured) if configured.isdigit() else MAX_JSON_BYTES
+
+
+def read_json(file: Path) -> Any:
+    """One file's JSON; a `SnapshotError` naming the file for anything that is not a readable JSON document
+    of at most `max_json_bytes()` (decompressed). PermissionError is left to the caller, which names every
+    unreadable file at once."""
+    limit = max_json_bytes()
     try:
-        raw = gzip.decompress(file.read_bytes()) if file.name.endswith(".gz") else file.read_bytes()
+        raw = _gunzip(file, limit) if file.name.endswith(".gz") else _plain(file, limit)
+    except PermissionError:
+        raise
+    except (OSError, EOFError, zlib.error) as exc:
+        kind = "a corrupt or truncated .json.gz" if file.name.endswith(".gz") else "unreadable"
+        raise SnapshotError(f"{file}: {kind} ({exc})") from None
+    try:
         return json.loads(raw)
     except json.JSONDecodeError as exc:
         raise SnapshotError(f"{file}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
-    except (OSError, UnicodeDecodeError, gzip.BadGzipFile) as exc:
-        raise SnapshotError(f"{file}: cannot be read ({exc})") from None
+    except UnicodeDecodeError as exc:
+        raise SnapshotError(f"{file}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except RecursionError:
+        raise SnapshotError(f"{file}: JSON nested too deeply to read (no describe-* output nests so)") from None
+    except ValueError as exc:  # an integer of thousands of digits
+        raise SnapshotError(f"{file}: holds a value reach cannot read ({exc})") from None
+
+
+def _too_large(file: Path, limit: int) -> SnapshotError:
+    return SnapshotError(
+        f"{file}: larger than {limit:,} bytes of JSON{' once decompressed' if file.name.endswith('.gz') else ''}; "
+        f"reach refuses it (set {MAX_JSON_BYTES_ENV} to raise the limit)"
+    )
+
+
+def _plain(file: Path, limit: int) -> bytes:
+    with file.open("rb") as handle:
+        raw = handle.read(limit + 1)
+    if len(raw) > limit:
+        raise _too_large(file, limit)
+    return raw
+
+
+def _gunzip(file: Path, limit: int) -> bytes:
+    """Decompress at most `limit` bytes: a bomb is refused before it fills memory."""
+    with file.open("rb") as handle, gzip.GzipFile(fileobj=handle) as stream:
+        out = io.BytesIO()
+        while chunk := stream.read(min(1 << 20, limit + 1 - out.tell())):
+            out.write(chunk)
+            if out.tell() > limit:
+                raise _too_large(file, limit)
+    return out.getvalue()
 
 
 def _unwrap(document: Any, file: Path) -> dict[str, Any]:
@@ -313,20 +448,14 @@ def _origin(root: Path, file: Path) -> Origin:
     return Origin(str(file), account, region)
 
 
-def _add(snapshot: Snapshot, seen: dict[str, set[str]], key: str, value: Any, file: Path, origin: Origin) -> None:
+def _add(snapshot: Snapshot, copies: _Copies, key: str, value: Any, file: Path, origin: Origin) -> None:
     if key in IGNORED:
         return
     if key == "Entries" and isinstance(value, list):
-        if "PrefixListId" not in _unwrap(_read_json(file), file):
-            raise SnapshotError(
-                f"{file}: prefix-list 'Entries' without the 'PrefixListId' they belong to: store "
-                'get-managed-prefix-list-entries as {"PrefixListId": "pl-…", "Entries": […]}'
-            )
-        return  # handled with its PrefixListId below
-    if key == "PrefixListId" and isinstance(value, str):
-        entries = _validate(PrefixListEntries, {"PrefixListId": value, "Entries": _entries_of(file)}, file, key, 0)
-        snapshot.prefix_list_entries[value] = [e.cidr for e in entries.entries]
-        return
+        raise SnapshotError(
+            f"{file}: prefix-list 'Entries' without the 'PrefixListId' they belong to: store "
+            'get-managed-prefix-list-entries as {"PrefixListId": "pl-…", "Entries": […]}'
+        )
     if key == "Instances":  # Batfish accepts a bare instance list
         key, value = "Reservations", [{"Instances": value}]
     if key not in KINDS:
@@ -335,33 +464,93 @@ def _add(snapshot: Snapshot, seen: dict[str, set[str]], key: str, value: Any, fi
         return
     if not isinstance(value, list):
         raise SnapshotError(f"{file}: '{key}' should be a list of resources, found {type(value).__name__}")
+    snapshot.present.add(key)
     model, id_field = KINDS[key]
     bucket = snapshot.resources.setdefault(key, [])
-    ids = seen.setdefault(key, set())
-    for item, resource in zip(value, _validate_all(model, value, file, key), strict=True):
+    for index, (item, resource) in enumerate(zip(value, _validate_all(model, value, file, key), strict=True)):
+        if key == "PrefixListEntries":
+            snapshot.prefix_list_entries[resource.prefix_list_id] = [e.cidr for e in resource.entries]
         rid = _identity(key, item, id_field)
-        if rid is not None:
-            if rid in ids:  # the same resource seen from two files (e.g. a shared transit gateway)
-                _prefer_richer(bucket, key, resource)
+        here = Origin(origin.file, origin.account, origin.region, f"{key}[{index}]")
+        if key == "Reservations":  # instances are found by their own id, not their reservation's
+            for number, instance in enumerate(resource.instances):
+                at = f"{here.position}.Instances[{number}]"
+                snapshot.origins.setdefault(instance.instance_id, Origin(here.file, here.account, here.region, at))
+        if rid is None:
+            bucket.append(resource)
+        elif copies.add(key, rid, resource, here, len(bucket)):
+            snapshot.origins[rid] = here
+            bucket.append(resource)
+
+
+# Kinds whose copies legitimately differ: describe-managed-prefix-lists and describe-prefix-lists both
+# answer under `PrefixLists`, and only the latter carries an AWS-managed list's CIDRs. A copy the rule
+# prefers beats one it does not, silently; copies it cannot tell apart are settled as any others.
+_PREFERRED: dict[str, Callable[[Any], bool]] = {"PrefixLists": lambda resource: bool(resource.cidrs)}
+
+
+@dataclass
+class _Copy:
+    resource: Any
+    origin: Origin
+
+
+@dataclass
+class _Copies:
+    """Every copy of every id, to settle duplicates once all files are read, by content, not file order."""
+
+    seen: dict[tuple[str, str], list[_Copy]] = field(default_factory=dict)
+    position: dict[tuple[str, str], int] = field(default_factory=dict)  # index in its bucket
+
+    def add(self, key: str, rid: str, resource: Any, origin: Origin, position: int) -> bool:
+        """Record a copy; True when it is the first of its id (and so takes a place in the bucket)."""
+        known = self.seen.setdefault((key, rid), [])
+        known.append(_Copy(resource, origin))
+        if len(known) == 1:
+            self.position[(key, rid)] = position
+        return len(known) == 1
+
+    def settle(self, snapshot: Snapshot) -> list[str]:
+        """Put the chosen copy of each duplicated id in its bucket; a warning for copies that disagree."""
+        warnings = []
+        for (key, rid), found in self.seen.items():
+            if len(found) < 2:
                 continue
-            ids.add(rid)
-            snapshot.origins[rid] = origin
-        bucket.append(resource)
+            chosen, warning = _choose(key, rid, found)
+            snapshot.resources[key][self.position[(key, rid)]] = chosen.resource
+            snapshot.origins[rid] = chosen.origin
+            if warning:
+                warnings.append(warning)
+        return warnings
 
 
-def _entries_of(file: Path) -> Any:
-    document = _unwrap(_read_json(file), file)
-    return document.get("Entries", [])
+def _choose(key: str, rid: str, found: list[_Copy]) -> tuple[_Copy, str | None]:
+    """The copy used, and a warning when copies differ in more than their tags (a multi-account snapshot
+    sees one shared resource with each account's own tags). The richest copy wins, whatever file it is in."""
+    prefer = _PREFERRED.get(key)
+    if prefer is not None and any(prefer(c.resource) for c in found):
+        found = [c for c in found if prefer(c.resource)]
+        if len(found) == 1:
+            return found[0], None
+    if all(c.resource == found[0].resource for c in found[1:]):
+        return found[0], None  # the same resource seen from several files
+    full = {id(c): _canonical(c.resource, tags=True) for c in found}
+    chosen = max(found, key=lambda c: (len(full[id(c)]), full[id(c)]))  # the fullest; ties by content
+    content = _canonical(chosen.resource, tags=False)
+    if all(_canonical(c.resource, tags=False) == content for c in found):
+        return chosen, None
+    others = [c for c in found if c is not chosen]
+    return chosen, (
+        f"{key}: {rid} is given {len(found)} times with different content: "
+        f"{'; '.join(c.origin.label for c in found)}. The copy in {chosen.origin.label} is used (the fullest, "
+        f"whatever the file order); check which collection is current ({len(others)} other cop"
+        f"{'y' if len(others) == 1 else 'ies'} ignored)"
+    )
 
 
-def _prefer_richer(bucket: list[Any], key: str, resource: Any) -> None:
-    """describe-managed-prefix-lists and describe-prefix-lists both answer under `PrefixLists`; only the
-    latter carries an AWS-managed list's CIDRs, so that record wins whichever file was read first."""
-    if key != "PrefixLists" or not resource.cidrs:
-        return
-    for index, existing in enumerate(bucket):
-        if existing.prefix_list_id == resource.prefix_list_id and not existing.cidrs:
-            bucket[index] = resource
+def _canonical(resource: Any, *, tags: bool) -> str:
+    data = resource.model_dump(mode="json", exclude=None if tags else {"tags", "tag_set"})
+    return json.dumps(data, sort_keys=True, default=str)
 
 
 _ADAPTERS: dict[type[BaseModel], TypeAdapter[list[Any]]] = {}
@@ -385,11 +574,18 @@ def _validate(model: type[BaseModel], item: Any, file: Path, key: str, index: in
         return model.model_validate(item)
     except ValidationError as exc:
         rid = _resource_id(item)
-        problems = "; ".join(
-            f"field '{_field_path(error['loc'])}': {error['msg'].lower()}" for error in exc.errors()[:3]
-        )
+        problems = "; ".join(f"field '{_field_path(error['loc'])}': {_problem(error)}" for error in exc.errors()[:3])
         where = f"{key}[{index}]" + (f" ({rid})" if rid else "")
         raise SnapshotError(f"{file}: {where}: {problems}") from None
+
+
+def _problem(error: Any) -> str:
+    """Our own range checks speak for themselves ("FromPort 443 is above ToPort 80"); pydantic's own
+    messages read as the tail of a sentence ("field required")."""
+    if error["type"] == "value_error" and "error" in error.get("ctx", {}):
+        return str(error["ctx"]["error"])
+    message = str(error["msg"])
+    return message[:1].lower() + message[1:]
 
 
 def _resource_id(item: Any) -> str | None:

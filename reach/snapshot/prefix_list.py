@@ -1,6 +1,15 @@
+"""Prefix lists: describe-prefix-lists (AWS-managed, CIDRs inline), describe-managed-prefix-lists and the
+entries of customer-managed lists (stored with their id, CONTRACT §1)."""
+
 from __future__ import annotations
 
-from reach.snapshot.base import AwsModel, Tag
+from typing import TYPE_CHECKING
+
+from reach.model.addr import Cidr
+from reach.snapshot.base import AwsModel, Compiled, Tag, parse_cidr, where
+
+if TYPE_CHECKING:
+    from reach.snapshot.loader import Snapshot
 
 
 class PrefixList(AwsModel):
@@ -33,3 +42,19 @@ class PrefixListEntries(AwsModel):
 
     prefix_list_id: str
     entries: list[PrefixListEntry] = []
+
+
+# --- compile -----------------------------------------------------------------------------------------
+
+
+def compile_prefix_lists(snapshot: Snapshot) -> Compiled[dict[str, list[Cidr]]]:
+    """pl- id -> CIDRs, from AWS-managed lists (inline) and customer-managed entries."""
+    found: dict[str, list[Cidr]] = {}
+    for prefix_list in snapshot.prefix_lists:
+        if "cidrs" not in prefix_list.model_fields_set:
+            continue  # describe-managed-prefix-lists: the entries come from get-managed-prefix-list-entries
+        at = where(snapshot.origins, prefix_list.prefix_list_id)
+        found[prefix_list.prefix_list_id] = [parse_cidr(c, at) for c in prefix_list.cidrs]
+    for pl_id, cidrs in snapshot.prefix_list_entries.items():
+        found[pl_id] = [parse_cidr(c, f"entries of {pl_id}") for c in cidrs]
+    return Compiled(found)

@@ -24,7 +24,7 @@ from reach.model import transit as model
 from reach.model.addr import Cidr
 from reach.model.network import Subnet, Vpc
 from reach.model.transit import ROUTE_PRIORITY, TgwAttachment, TgwRoute, TgwRouteTable, TransitNetwork
-from reach.snapshot.base import AwsModel, Tag, name_tag
+from reach.snapshot.base import AwsModel, Compiled, Tag, name_tag, parse_cidr
 
 if TYPE_CHECKING:
     from reach.snapshot.loader import Snapshot
@@ -162,8 +162,7 @@ def compile_transit_gateways(
     vpcs: dict[str, Vpc],
     subnets: dict[str, Subnet],
     prefix_lists: dict[str, list[Cidr]],
-    warnings: list[str],
-) -> TransitNetwork:
+) -> Compiled[TransitNetwork]:
     """Transit gateways, their attachments (as each gateway sees them) and route tables with every route:
     the listed ones (search-transit-gateway-routes, Batfish's static routes) plus the ones propagations
     install from the VPCs the snapshot holds."""
@@ -178,7 +177,8 @@ def compile_transit_gateways(
         "TransitGatewayRouteTablePropagations"
     ) + snapshot.of("TransitGatewayPropagations")
     if not (snapshot.transit_gateways or rows or vpc_rows or peering_rows or table_rows):
-        return TransitNetwork()
+        return Compiled(TransitNetwork())
+    warnings: list[str] = []
 
     table_tgw = {t.transit_gateway_route_table_id: t.transit_gateway_id for t in table_rows}
     associated: dict[str, str] = {}  # attachment -> table, from get-transit-gateway-route-table-associations
@@ -303,7 +303,7 @@ def compile_transit_gateways(
             attachments=tuple(sorted(a.id for a in attachments.values() if a.tgw_id == tgw_id)),
             route_tables=tuple(sorted(t.id for t in tables.values() if t.tgw_id == tgw_id)),
         )
-    return TransitNetwork(gateways=gateways, attachments=attachments, route_tables=tables)
+    return Compiled(TransitNetwork(gateways=gateways, attachments=attachments, route_tables=tables), tuple(warnings))
 
 
 def _compile_tables(
@@ -353,7 +353,7 @@ def _compile_tables(
                     continue
                 destination, priority = raw.prefix_list_id, ROUTE_PRIORITY["prefix-list"]
             elif raw.destination_cidr_block:
-                cidrs = [_parse(raw.destination_cidr_block, f"transit gateway route table {table_id}")]
+                cidrs = [parse_cidr(raw.destination_cidr_block, f"transit gateway route table {table_id}")]
                 destination = raw.destination_cidr_block
                 priority = ROUTE_PRIORITY["static"]
             else:
@@ -433,10 +433,3 @@ def _compile_tables(
             learned=tuple(learned.get(table_id, ())),
         )
     return tables
-
-
-def _parse(text: str, where: str) -> Cidr:
-    try:
-        return Cidr.parse(text)
-    except ValueError:
-        raise SnapshotError(f"{where}: '{text}' is not a CIDR block") from None

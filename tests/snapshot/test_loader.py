@@ -44,10 +44,10 @@ def test_account_and_region_come_from_the_folder_layout(tmp_path: Path) -> None:
 
 
 def test_a_key_reach_does_not_model_is_reported_once_as_ignored(tmp_path: Path) -> None:
-    write(tmp_path, "a.json", {"Vpcs": [{"VpcId": "vpc-1"}], "VpnConnections": [{"x": 1}]})
-    write(tmp_path, "b.json", {"VpnConnections": [{"x": 2}], "ResponseMetadata": {"RequestId": "r"}})
+    write(tmp_path, "a.json", {"Vpcs": [{"VpcId": "vpc-1"}], "CapacityReservations": [{"x": 1}]})
+    write(tmp_path, "b.json", {"CapacityReservations": [{"x": 2}], "ResponseMetadata": {"RequestId": "r"}})
     snapshot = load_snapshot(tmp_path)
-    assert list(snapshot.ignored) == ["VpnConnections"]
+    assert list(snapshot.ignored) == ["CapacityReservations"]
 
 
 def test_not_json_names_the_file_and_position(tmp_path: Path) -> None:
