@@ -88,8 +88,9 @@ class History:
         `wrong` the records that disagree."""
         if not len(row):
             return
-        fields = self.columns(keys)
-        self.rules.add(fields["ref"][row], fields["response"][row], accept, start)
+        fields = self.columns(keys)  # per group, then one gather: the rule series' key of each record
+        rule = np.where(fields["ref"] >= 0, fields["ref"] * 2 + fields["response"], -1)
+        self.rules.add(rule[row], accept, start)
         distinct, local = dense(keys)
         group = local[row]
         cell = _cells(group * 2 + accept, 2 * len(distinct), start, end)
@@ -179,36 +180,59 @@ class RuleSeries:
 
     _COLUMNS = ("key", "bucket", "accept", "records")
 
-    def __init__(self, budget: int = 1 << 18) -> None:
+    def __init__(self, budget: int = 1 << 20) -> None:
         self.seconds = 60
         self._budget = budget
-        self._table = pa.table({name: pa.array([], pa.int64()) for name in self._COLUMNS})
+        self._parts: list[pa.Table] = []
+        self._rows = 0
 
-    def add(self, ref: np.ndarray, response: np.ndarray, accept: np.ndarray, start: np.ndarray) -> None:
-        rejected = ref >= 0
-        if not rejected.any():
+    def add(self, rule: np.ndarray, accept: np.ndarray, start: np.ndarray) -> None:
+        """One chunk's records: `rule` is the rejecting rule * 2 + response of each, -1 where none rejects it."""
+        rejected = np.flatnonzero(rule >= 0)
+        if not len(rejected):
             return
-        part = pa.table({
-            "key": ref[rejected].astype(np.int64) * 2 + response[rejected],
-            "bucket": start[rejected] // self.seconds, "accept": accept[rejected].astype(np.int64),
-            "records": np.ones(int(rejected.sum()), dtype=np.int64),
-        })
-        table = self._sum(pa.concat_tables([self._table, part]))
-        while table.num_rows > self._budget:
-            wider = _wider(self.seconds)
-            bucket = table["bucket"].to_numpy() * self.seconds // wider
-            self.seconds = wider
-            table = self._sum(table.set_column(1, "bucket", pa.array(bucket)))
-        self._table = table
+        part = self._sum(rule[rejected].astype(np.int64), start[rejected] // self.seconds,
+                         accept[rejected].astype(np.int64), np.ones(len(rejected), dtype=np.int64))
+        self._parts.append(part)
+        self._rows += part.num_rows
+        if self._rows > self._budget:
+            table = self.table()
+            columns = [table[name].to_numpy() for name in self._COLUMNS]
+            # widen the buckets until the table fits, or until one bucket holds everything
+            while len(columns[0]) > self._budget // 2 and columns[1].min() != columns[1].max():
+                wider = _wider(self.seconds)
+                columns[1] = columns[1] * self.seconds // wider
+                self.seconds = wider
+                table = self._sum(*columns)
+                columns = [table[name].to_numpy() for name in self._COLUMNS]
+            self._parts, self._rows = [table], table.num_rows
 
     @classmethod
-    def _sum(cls, table: pa.Table) -> pa.Table:
-        summed = table.group_by(["key", "bucket", "accept"], use_threads=False).aggregate([("records", "sum")])
-        return summed.rename_columns(list(cls._COLUMNS))
+    def _sum(cls, key: np.ndarray, bucket: np.ndarray, accept: np.ndarray, records: np.ndarray) -> pa.Table:
+        """Records summed per (key, bucket, accept), over packed codes: counted in place when they are few, else
+        hashed first."""
+        first, low = int(key.min()), int(bucket.min())
+        span = int(bucket.max()) - low + 1
+        code = ((key - first) * span + (bucket - low)) * 2 + accept
+        size = (int(key.max()) - first + 1) * span * 2
+        if size <= _DENSE_CELLS:
+            summed = np.bincount(code, weights=records, minlength=size)
+            codes = np.flatnonzero(summed)
+            summed = summed[codes]
+        else:
+            codes, cell = dense(code)
+            summed = np.bincount(cell, weights=records, minlength=len(codes))
+        columns = (first + codes // 2 // span, low + codes // 2 % span, codes % 2, summed.astype(np.int64))
+        return pa.table(dict(zip(cls._COLUMNS, columns, strict=True)))
 
     def table(self) -> pa.Table:
         """One row per (rule * 2 + response, bucket, observed action)."""
-        return self._table
+        if not self._parts:
+            return pa.table({name: pa.array([], pa.int64()) for name in self._COLUMNS})
+        if len(self._parts) > 1:
+            merged = pa.concat_tables(self._parts)
+            self._parts = [self._sum(*(merged[name].to_numpy() for name in self._COLUMNS))]
+        return self._parts[0]
 
 
 def timelines(table: pa.Table, seconds: int, keys: np.ndarray | None = None) -> dict[int, Timeline]:

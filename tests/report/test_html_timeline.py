@@ -81,7 +81,7 @@ def test_timelines_keep_their_keys_apart_and_can_be_asked_for_some() -> None:
 def test_the_rule_series_widens_its_buckets_past_its_budget_and_keeps_every_record() -> None:
     series = RuleSeries(budget=50)
     start = np.arange(0, 6000 * 60, 60, dtype=np.int64)  # 6000 minutes of one rule
-    series.add(np.zeros(6000, dtype=np.int64), np.zeros(6000, dtype=np.int64), np.zeros(6000, dtype=np.int64), start)
+    series.add(np.zeros(6000, dtype=np.int64), np.zeros(6000, dtype=np.int64), start)
 
     assert series.seconds > 60 and series.table().num_rows <= 50
     assert sum(series.table()["records"].to_pylist()) == 6000
@@ -89,7 +89,7 @@ def test_the_rule_series_widens_its_buckets_past_its_budget_and_keeps_every_reco
 
 def test_records_the_snapshot_lets_through_are_not_any_rules_series() -> None:
     series = RuleSeries()
-    series.add(np.array([-1, -1]), np.array([0, 0]), np.array([1, 0]), np.array([0, 60]))
+    series.add(np.array([-1, -1]), np.array([1, 0]), np.array([0, 60]))
 
     assert series.table().num_rows == 0
 
