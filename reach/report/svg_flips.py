@@ -13,9 +13,9 @@ from reach.whatif.results import ChangedFlow
 WIDTH = 1120  # the page's width
 ROW = 30
 HEAD = 34
-LABEL_X, LABEL_W = 12, 380
-BEFORE_X, AFTER_X, PILL_W = 404, 516, 84
-WHO_X = 622
+LABEL_X, LABEL_W = 12, 440
+BEFORE_X, AFTER_X, PILL_W = 464, 576, 84
+WHO_X = 682
 MAX_ROWS = 100  # the page's table lists every flow; the picture the first hundred
 
 

@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from reach.reconcile.result import Timeline, utc_text
 
-WIDTH, HEIGHT = 760, 210
+WIDTH, HEIGHT = 1080, 220  # the width of a story on the page
 LEFT, RIGHT = 64, 20
 TOP, BOTTOM = 40, 30  # room for the marks' labels, and for the time ticks
 NEAR = 0.5  # a mark this far outside the records (as a share of their span) widens the axis to show it

@@ -10,19 +10,26 @@ import os
 import struct
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from reach.api import Snapshot
 from reach.cli import app
 from reach.report.pages import render_html
-from tests.conftest import FIXTURES, ROOT
+from tests.conftest import ROOT
 from tests.report.conftest import HOSTILE, Browser, Opened, hostile_snapshot
 
 runner = CliRunner()
-LAMBDA_NACL = str(FIXTURES / "lambda-rds-nacl/snapshot")
-SEED_003 = FIXTURES / "reconcile-web-http-revoked"
-REVOKE = FIXTURES / "whatif-web-http-revoke"
+# Paths as the README gives them, from the repository's root: they show on the pages, and so in docs/.
+LAMBDA_NACL = "fixtures/lambda-rds-nacl/snapshot"
+SEED_003 = Path("fixtures/reconcile-web-http-revoked")
+REVOKE = Path("fixtures/whatif-web-http-revoke")
 DOCS = ROOT / "docs"
+
+
+@pytest.fixture(autouse=True)
+def _from_the_repository_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
 
 
 def page(*args: str) -> str:
@@ -78,7 +85,7 @@ def test_pointing_at_the_blocking_hop_lights_up_its_row_in_the_hop_table(chromiu
 
 
 def test_chromium_draws_seed_003_http_turning_to_reject_at_alices_revoke(chromium: Browser, tmp_path: Path) -> None:
-    after = str(FIXTURES / "web-http-revoked/snapshot")
+    after = "fixtures/web-http-revoked/snapshot"
     opened = chromium.open(page("reconcile", str(SEED_003 / "flowlogs"), "--snapshot", after,
                                 "--cloudtrail", str(SEED_003 / "cloudtrail")))
 

@@ -14,7 +14,9 @@ from typer.testing import CliRunner
 
 from reach.api import Snapshot
 from reach.cli import app
+from reach.report.mermaid import explanation_mermaid
 from reach.report.pages import render_html
+from reach.whatif.intents import Intent, load_intents
 from tests.conftest import FIXTURES
 from tests.report.conftest import HOSTILE, elements, hostile_snapshot
 
@@ -195,3 +197,33 @@ def test_diff_draws_the_same_page_from_two_snapshots() -> None:
     html = invoke("diff", str(FIXTURES / "web-http-revoked/snapshot-before"), WEB_AFTER, "--format", "html")
 
     assert '<body data-page="whatif">' in html and "sgr-07ed9a40471de341d" in html
+
+
+# ----- every story the fixtures tell ------------------------------------------------------------------
+
+
+def fixture_intents() -> list[tuple[str, Intent]]:
+    found = []
+    for file in sorted(FIXTURES.glob("*/intents*.yaml")):
+        snapshot = file.parent / "snapshot"
+        if snapshot.is_dir():
+            found += [(str(snapshot), intent) for intent in load_intents(file)]
+    return found
+
+
+@pytest.mark.parametrize(("snapshot", "intent"), fixture_intents(),
+                         ids=lambda x: x.name if isinstance(x, Intent) else Path(x).parent.name)
+def test_every_fixture_intent_draws_one_element_per_hop_and_marks_each_denying_one(snapshot: str,
+                                                                                   intent: Intent) -> None:
+    snap = Snapshot.load(snapshot)
+    explanation = snap.explain(intent.src, intent.dst, intent.port, intent.protocol, intent.src_port)
+
+    html = render_html(explanation, snap.network)
+    drawn = hops_drawn(html)
+    assert [(h["data-kind"], h["data-id"] or None) for h in drawn] == [(h.kind, h.id) for h in explanation.hops]
+    assert [h.get("data-blocked") == "true" for h in drawn] == [h.decision == "deny" for h in explanation.hops]
+    assert len([h for h in explanation.hops if h.decision == "deny"]) == len(explanation.blockers)
+    assert f'data-verdict="{explanation.verdict}"' in html
+    hops = explanation.hops
+    lanes = 1 + sum(a.return_path != b.return_path for a, b in zip(hops, hops[1:], strict=False))
+    assert explanation_mermaid(explanation, snap.network).count("subgraph ") == lanes
