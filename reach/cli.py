@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
@@ -18,6 +18,12 @@ from reach.errors import ReachError
 from reach.flowlogs import render as flowlogs_render
 from reach.report.console import stderr_console, stdout_console
 from reach.report.explain import explanation_json, render_explanation_text
+
+if TYPE_CHECKING:
+    from reach.engine.explanation import Explanation
+    from reach.model.network import Network
+    from reach.reconcile.result import Observed, ReconcileResult
+    from reach.whatif.results import WhatIfResult
 
 app = typer.Typer(
     name="reach",
@@ -190,6 +196,7 @@ SnapshotOption = Annotated[
     str | None, typer.Option("--snapshot", envvar="REACH_SNAPSHOT", help="Snapshot folder of describe-* JSON.")
 ]
 FormatOption = Annotated[str, typer.Option("--format", help="text or json.")]
+PageFormatOption = Annotated[str, typer.Option("--format", help="text, json or html (a self-contained page).")]
 
 
 @app.command()
@@ -202,7 +209,9 @@ def explain(
     src_port: Annotated[
         int | None, typer.Option("--src-port", help="The client's port (default: its whole ephemeral range).")
     ] = None,
-    format: FormatOption = "text",
+    format: Annotated[
+        str, typer.Option("--format", help="text, json, html (a self-contained page) or mermaid (a flowchart).")
+    ] = "text",
     flow_logs: Annotated[
         list[str] | None,
         typer.Option("--flow-logs", help="Flow logs (file, folder, s3://…), repeatable: what they recorded for it."),
@@ -211,17 +220,37 @@ def explain(
     """Predict ACCEPT or REJECT for SRC -> DST:PORT, hop by hop, both directions, with every blocker and the fix."""
 
     def body() -> None:
-        _check_format(format, ("text", "json"))
-        snap = _load(snapshot, quiet=format == "json")
+        _check_format(format, ("text", "json", "html", "mermaid"))
+        snap = _load(snapshot, quiet=format != "text")
         if flow_logs:
             return _explain_with_flow_logs(snap, src, dst, port, protocol, src_port, flow_logs, format)
         result = snap.explain(src, dst, port, protocol, src_port)
         if format == "json":
             typer.echo(explanation_json(result))
+        elif format in ("html", "mermaid"):
+            _picture(result, format, snap)
         else:
             render_explanation_text(result, stdout_console())
 
     run(body)
+
+
+def _page(result: Explanation | ReconcileResult | WhatIfResult, *networks: Network, title: str | None = None,
+          observed: Observed | None = None) -> None:
+    """`--format html` (imported here, so that only pages pay for Jinja2)."""
+    from reach.report.pages import render_html
+
+    typer.echo(render_html(result, *networks, title=title, observed=observed), nl=False)
+
+
+def _picture(result: Explanation, format: str, snap: Snapshot, observed: Observed | None = None) -> None:
+    """`explain --format html|mermaid`."""
+    if format == "mermaid":
+        from reach.report.mermaid import explanation_mermaid
+
+        typer.echo(explanation_mermaid(result, snap.network), nl=False)
+    else:
+        _page(result, snap.network, observed=observed)
 
 
 def _check_format(value: str, allowed: tuple[str, ...]) -> None:
@@ -338,7 +367,7 @@ def whatif(
     flow_logs: FlowLogsOption = None,
     intents: IntentsOption = None,
     log_format: LogFormatOption = None,
-    format: FormatOption = "text",
+    format: PageFormatOption = "text",
     fail_on_break: Annotated[
         bool, typer.Option("--fail-on-break", help="Exit 1 when a live flow (observed, or an intent) would break.")
     ] = False,
@@ -347,8 +376,8 @@ def whatif(
     from reach.report.whatif import render_whatif_text, whatif_json
 
     def body() -> bool:
-        _check_format(format, ("text", "json"))
-        before = _load(snapshot, quiet=format == "json")
+        _check_format(format, ("text", "json", "html"))
+        before = _load(snapshot, quiet=format != "text")
         after = before.apply(changes)
         assert after.applied is not None
         result = before.compare(after, flow_logs=flow_logs, intents=intents, log_format=log_format,
@@ -356,10 +385,12 @@ def whatif(
         change_set = after.applied.change_set
         extra = {"changes": len(change_set.changes), "change_format": change_set.kind,
                  "unsupported": change_set.unsupported}
+        title = f"What-if  {len(change_set.changes)} change(s) from {change_set.source} ({change_set.kind}):"
         if format == "json":
             typer.echo(whatif_json(result, extra))
+        elif format == "html":
+            _page(result, before.network, after.network, title=title.rstrip(":"))
         else:
-            title = f"What-if  {len(change_set.changes)} change(s) from {change_set.source} ({change_set.kind}):"
             render_whatif_text(result, stdout_console(), title)
         return result.breaks_live_flow
 
@@ -399,17 +430,19 @@ def diff(
     flow_logs: FlowLogsOption = None,
     intents: IntentsOption = None,
     log_format: LogFormatOption = None,
-    format: FormatOption = "text",
+    format: PageFormatOption = "text",
 ) -> None:
     """The rule-level differences between two snapshots, and the flows whose verdict they flip."""
     from reach.report.whatif import render_whatif_text, whatif_json
 
     def body() -> None:
-        _check_format(format, ("text", "json"))
-        before, after = _load(snap_before, quiet=format == "json"), _load(snap_after, quiet=format == "json")
+        _check_format(format, ("text", "json", "html"))
+        before, after = _load(snap_before, quiet=format != "text"), _load(snap_after, quiet=format != "text")
         result = before.compare(after, flow_logs=flow_logs, intents=intents, log_format=log_format)
         if format == "json":
             typer.echo(whatif_json(result))
+        elif format == "html":
+            _page(result, before.network, after.network, title=f"Diff  {snap_before} -> {snap_after}")
         else:
             render_whatif_text(result, stdout_console(), f"Diff  {snap_before} -> {snap_after}:")
 
@@ -429,7 +462,7 @@ def reconcile(
         typer.Option("--cloudtrail", help="CloudTrail logs (files or folders, plain or .gz), repeatable: name the "
                      "change behind each disagreement."),
     ] = None,
-    format: FormatOption = "text",
+    format: PageFormatOption = "text",
     quiet: LogsQuietOption = False,
     rule_usage: Annotated[
         bool, typer.Option("--rule-usage", help="Text: list allow rules nothing used, and rules far wider than used.")
@@ -448,8 +481,8 @@ def reconcile(
     from reach.report.usage import render_usage_text
 
     def body() -> None:
-        _check_format(format, ("text", "json"))
-        snap = _load(snapshot, quiet=quiet or format == "json")
+        _check_format(format, ("text", "json", "html"))
+        snap = _load(snapshot, quiet=quiet or format != "text")
         trail = CloudTrail.load(cloudtrail) if cloudtrail else None
         stream = flowlogs.read_flow_logs(flowlog, log_format=log_format, quiet=quiet)
         result = reconcile_logs(snap.network, stream, read_stats=stream.stats, cloudtrail=trail)
@@ -462,6 +495,8 @@ def reconcile(
             typer.echo(f"reach: wrote {len(calls)} suggested change(s) to {suggest_changes}", err=True)
         if format == "json":
             typer.echo(reconcile_json(result))
+        elif format == "html":
+            _page(result, snap.network)
         elif rule_usage:
             render_usage_text(result.rule_usage, stdout_console())
         else:
@@ -482,6 +517,8 @@ def _explain_with_flow_logs(snap: Snapshot, src: str, dst: str, port: str, proto
     if format == "json":
         typer.echo(json.dumps({**result.model_dump(mode="json"), "observed": observed.model_dump(mode="json")},
                               indent=2))
+    elif format in ("html", "mermaid"):
+        _picture(result, format, snap, observed)
     else:
         render_explanation_text(result, stdout_console())
         render_observed_text(observed, stdout_console())

@@ -112,6 +112,7 @@ class BlockingGroups:
             [("records", "sum")]).to_pylist(), lambda r: _service(r["protocol"], r["port"]))
         interfaces = _top(rows.group_by(["ref", "response", "interface"], use_threads=False).aggregate(
             [("records", "sum")]).to_pylist(), lambda r: interface_ids[r["interface"]])
+        timelines = history.rule_timelines()
         out = []
         for g in groups:
             key = (g["ref"], int(g["response"]))
@@ -122,6 +123,7 @@ class BlockingGroups:
                 records=g["records_sum"], flows=flows, flows_estimated=estimated, first_seen=g["first_min"],
                 last_seen=g["end_max"], groups=list(rule.groups) if rule.groups is not None else None,
                 detail=rule.detail, ports=ports.get(key, []), interfaces=interfaces.get(key, []),
+                timeline=timelines.get(key),
             ))
         out.sort(key=lambda b: (-b.records, b.first_seen, str(b.id), str(b.rule)))
         return out

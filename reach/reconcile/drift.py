@@ -21,7 +21,15 @@ from reach.model.network import Network
 from reach.model.rules import RuleRef, protocol_name
 from reach.reconcile.arrays import Accumulator, Packer, bit_width, dense
 from reach.reconcile.cloudtrail import CloudTrail
-from reach.reconcile.result import ChangePoint, Disagreement, RuleToDiffer, TrailEvent, utc_text
+from reach.reconcile.result import (
+    ChangePoint,
+    Disagreement,
+    RuleToDiffer,
+    Timeline,
+    TimelineBucket,
+    TrailEvent,
+    utc_text,
+)
 
 MAX_GROUPS = 1000  # disagreement groups listed; the summary still counts every record
 _LOW, _HIGH = np.iinfo(np.int64).min, np.iinfo(np.int64).max
@@ -29,6 +37,11 @@ _KEYS = ["interface", "egress", "response", "sf", "sh", "sl", "df", "dh", "dl", 
          "accept", "ref", "sg_ref", "nacl_ref"]
 _DENSE_CELLS = 1 << 22
 _WIDTHS = (60, 120, 600, 1200, 3600, 7200, 21600, 43200, 86400)  # each a multiple of the one before
+MAX_BUCKETS = 240  # a timeline's buckets at most (wider buckets past that)
+
+
+def _wider(seconds: int) -> int:
+    return next((w for w in _WIDTHS if w > seconds), 2 * seconds)
 
 
 def _action(accept: bool) -> str:
@@ -71,6 +84,7 @@ class History:
         self._flagged = np.zeros(0, dtype=np.int64)  # keys with a disagreement, sorted
         self._parts: list[dict[str, np.ndarray]] = []
         self._rows = 0
+        self.rules = RuleSeries()
 
     def key(self, interface: np.ndarray, egress: np.ndarray, response: np.ndarray, protocol: np.ndarray,
             service_port: np.ndarray, ref: np.ndarray) -> np.ndarray:
@@ -82,6 +96,9 @@ class History:
         `wrong` the records that disagree."""
         if not len(row):
             return
+        fields = self.columns(keys)  # per group, then one gather: the rule series' key of each record
+        rule = np.where(fields["ref"] >= 0, fields["ref"] * 2 + fields["response"], -1)
+        self.rules.add(rule[row], accept, start)
         distinct, local = dense(keys)
         group = local[row]
         cell = _cells(group * 2 + accept, 2 * len(distinct), start, end)
@@ -125,7 +142,7 @@ class History:
         if self._rows > self._budget:
             merged = self.detail()
             while merged.num_rows > self._budget // 2:  # widen the buckets until the table fits
-                wider = next((w for w in _WIDTHS if w > self.seconds), 2 * self.seconds)
+                wider = _wider(self.seconds)
                 bucket = merged["bucket"].to_numpy() * self.seconds // wider
                 self.seconds = wider
                 merged = self._merge(merged.set_column(merged.schema.get_field_index("bucket"), "bucket",
@@ -157,6 +174,98 @@ class History:
         out = dict(zip(self.NAMES, fields, strict=True))
         out["ref"] = out["ref"] - 1
         return out
+
+    def rule_timelines(self) -> dict[tuple[int, int], Timeline]:
+        """(rule, response) -> the timeline of the records the snapshot says that rule rejects."""
+        found = timelines(self.rules.table(), self.rules.seconds)
+        return {(key // 2, key % 2): timeline for key, timeline in found.items()}
+
+
+class RuleSeries:
+    """Records per (rule, response, observed action, time bucket), for every record the snapshot rejects: the
+    REJECTs each blocking rule explains, and the ACCEPTs it should have rejected. Buckets are a minute, widened
+    when the table outgrows its budget, like the history's."""
+
+    _COLUMNS = ("key", "bucket", "accept", "records")
+
+    def __init__(self, budget: int = 1 << 20) -> None:
+        self.seconds = 60
+        self._budget = budget
+        self._parts: list[pa.Table] = []
+        self._rows = 0
+
+    def add(self, rule: np.ndarray, accept: np.ndarray, start: np.ndarray) -> None:
+        """One chunk's records: `rule` is the rejecting rule * 2 + response of each, -1 where none rejects it."""
+        rejected = np.flatnonzero(rule >= 0)
+        if not len(rejected):
+            return
+        part = self._sum(rule[rejected].astype(np.int64), start[rejected] // self.seconds,
+                         accept[rejected].astype(np.int64), np.ones(len(rejected), dtype=np.int64))
+        self._parts.append(part)
+        self._rows += part.num_rows
+        if self._rows > self._budget:
+            table = self.table()
+            columns = [table[name].to_numpy() for name in self._COLUMNS]
+            # widen the buckets until the table fits, or until one bucket holds everything
+            while len(columns[0]) > self._budget // 2 and columns[1].min() != columns[1].max():
+                wider = _wider(self.seconds)
+                columns[1] = columns[1] * self.seconds // wider
+                self.seconds = wider
+                table = self._sum(*columns)
+                columns = [table[name].to_numpy() for name in self._COLUMNS]
+            self._parts, self._rows = [table], table.num_rows
+
+    @classmethod
+    def _sum(cls, key: np.ndarray, bucket: np.ndarray, accept: np.ndarray, records: np.ndarray) -> pa.Table:
+        """Records summed per (key, bucket, accept), over packed codes: counted in place when they are few, else
+        hashed first."""
+        first, low = int(key.min()), int(bucket.min())
+        span = int(bucket.max()) - low + 1
+        code = ((key - first) * span + (bucket - low)) * 2 + accept
+        size = (int(key.max()) - first + 1) * span * 2
+        if size <= _DENSE_CELLS:
+            summed = np.bincount(code, weights=records, minlength=size)
+            codes = np.flatnonzero(summed)
+            summed = summed[codes]
+        else:
+            codes, cell = dense(code)
+            summed = np.bincount(cell, weights=records, minlength=len(codes))
+        columns = (first + codes // 2 // span, low + codes // 2 % span, codes % 2, summed.astype(np.int64))
+        return pa.table(dict(zip(cls._COLUMNS, columns, strict=True)))
+
+    def table(self) -> pa.Table:
+        """One row per (rule * 2 + response, bucket, observed action)."""
+        if not self._parts:
+            return pa.table({name: pa.array([], pa.int64()) for name in self._COLUMNS})
+        if len(self._parts) > 1:
+            merged = pa.concat_tables(self._parts)
+            self._parts = [self._sum(*(merged[name].to_numpy() for name in self._COLUMNS))]
+        return self._parts[0]
+
+
+def timelines(table: pa.Table, seconds: int, keys: np.ndarray | None = None) -> dict[int, Timeline]:
+    """Per key of a (key, bucket, accept, records) table (of `keys` only, when given): its records over time,
+    in buckets of `seconds` widened until there are at most MAX_BUCKETS."""
+    key = table["key"].to_numpy()
+    wanted = np.isin(key, keys) if keys is not None else np.ones(len(key), dtype=bool)
+    order = np.lexsort((table["bucket"].to_numpy()[wanted], key[wanted]))
+    key = key[wanted][order]
+    bucket, accept, records = (table[name].to_numpy()[wanted][order] for name in ("bucket", "accept", "records"))
+    out: dict[int, Timeline] = {}
+    for part in np.split(np.arange(len(key)), np.flatnonzero(np.diff(key)) + 1):
+        if not len(part):
+            continue
+        first, last = int(bucket[part[0]]) * seconds, int(bucket[part[-1]]) * seconds
+        width = seconds
+        while last // width - first // width >= MAX_BUCKETS:
+            width = _wider(width)
+        cells, inverse = np.unique(bucket[part] * seconds // width, return_inverse=True)
+        accepted = np.bincount(inverse, weights=records[part] * accept[part], minlength=len(cells))
+        total = np.bincount(inverse, weights=records[part], minlength=len(cells))
+        out[int(key[part[0]])] = Timeline(seconds=width, buckets=[
+            TimelineBucket(start=int(c) * width, accept=int(a), reject=int(t - a))
+            for c, a, t in zip(cells.tolist(), accepted.tolist(), total.tolist(), strict=True)])
+    return out
 
 
 @dataclass(frozen=True)
@@ -254,7 +363,8 @@ class Drift:
         keys = self.history.key(column("interface"), column("egress"), column("response"), column("protocol"),
                                 column("service_port"), column("ref")).tolist()
         points = self.change_points(set(keys), history)
-        out = [_disagreement(g, registry, interface_ids[g.interface], network, points[k], cloudtrail)
+        series = timelines(history, self.history.seconds, np.array(keys, dtype=np.int64))
+        out = [_disagreement(g, registry, interface_ids[g.interface], network, points[k], cloudtrail, series.get(k))
                for g, k in zip(groups, keys, strict=True)]
         return out, total
 
@@ -392,7 +502,8 @@ def _suspect(g: Group, point: ChangePoint | None, deciding: list[str], every: li
 
 
 def _disagreement(g: Group, registry: RuleRegistry, interface_id: str, network: Network,
-                  point: ChangePoint | None, cloudtrail: CloudTrail | None) -> Disagreement:
+                  point: ChangePoint | None, cloudtrail: CloudTrail | None,
+                  timeline: Timeline | None = None) -> Disagreement:
     predicted_reject = g.ref >= 0
     peer = g.dst if g.egress else g.src
     blocker = registry.rules[g.ref] if predicted_reject else None
@@ -436,5 +547,5 @@ def _disagreement(g: Group, registry: RuleRegistry, interface_id: str, network: 
             "kind": blocker.kind, "id": blocker.id, "direction": blocker.direction, "rule": blocker.rule,
             "return_path": g.response, "groups": list(blocker.groups) if blocker.groups is not None else None,
             "detail": blocker.detail},
-        rules_to_differ=changes, change_point=point, suspected_event=event,
+        rules_to_differ=changes, change_point=point, suspected_event=event, timeline=timeline,
     )

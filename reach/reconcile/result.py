@@ -68,6 +68,19 @@ class ChangePoint(_Frozen):
     records_after: int
 
 
+class TimelineBucket(_Frozen):
+    start: int  # epoch seconds: where the bucket starts
+    accept: int  # observed ACCEPT records whose start falls in it
+    reject: int
+
+
+class Timeline(_Frozen):
+    """Observed records over time, both actions, for the picture of a disagreement or a blocking rule."""
+
+    seconds: int  # width of a bucket (a minute, widened so that a timeline has at most 240 buckets)
+    buckets: list[TimelineBucket]  # the buckets with records, in time order
+
+
 class Blocking(_Frozen):
     """Observed REJECT records explained by one rule (CONTRACT's `blocked_by` fields)."""
 
@@ -85,6 +98,8 @@ class Blocking(_Frozen):
     flows_estimated: bool = False  # past 4096 flows the count is a sketch's estimate (within a few percent)
     ports: list[str] = []  # the most rejected services, e.g. "tcp 3306"
     interfaces: list[str] = []  # the interfaces that logged them, most records first
+    # the rule's REJECT records over time, with the ACCEPT records it should have rejected (disagreements)
+    timeline: Timeline | None = None
 
 
 class Disagreement(_Frozen):
@@ -107,6 +122,8 @@ class Disagreement(_Frozen):
     rules_to_differ: list[RuleToDiffer] = []
     change_point: ChangePoint | None = None
     suspected_event: TrailEvent | None = None
+    # the records of the same interface, direction, service and deciding rule over time, both actions
+    timeline: Timeline | None = None
 
 
 class SkippedInterface(_Frozen):
