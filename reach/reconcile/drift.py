@@ -21,13 +21,14 @@ from reach.model.rules import protocol_name
 from reach.reconcile.arrays import Accumulator, Packer, bit_width, dense
 from reach.reconcile.cloudtrail import CloudTrail
 from reach.reconcile.predict import Rule, RuleRegistry
-from reach.reconcile.result import ChangePoint, Disagreement, RuleChange, TrailEvent, utc_text
+from reach.reconcile.result import ChangePoint, Disagreement, RuleChange, Timeline, TrailEvent, utc_text
 
 MAX_GROUPS = 1000  # disagreement groups listed; the summary still counts every record
 _LOW, _HIGH = np.iinfo(np.int64).min, np.iinfo(np.int64).max
 _KEYS = ["interface", "egress", "response", "sf", "sh", "sl", "df", "dh", "dl", "service_port", "protocol",
          "accept", "ref", "sg_ref", "nacl_ref"]
 _DENSE_CELLS = 1 << 22
+TIMELINE_BUCKETS = 240  # at most this many buckets in a disagreement's timeline
 _WIDTHS = (60, 120, 600, 1200, 3600, 7200, 21600, 43200, 86400)  # each a multiple of the one before
 
 
@@ -214,7 +215,11 @@ class Drift:
 
     def change_points(self, keys: set[int], history: pa.Table) -> dict[int, ChangePoint | None]:
         """The flip of the observed action for each history key."""
-        found: dict[int, ChangePoint | None] = dict.fromkeys(keys)
+        return {key: point for key, (point, _) in self.histories(keys, history).items()}
+
+    def histories(self, keys: set[int], history: pa.Table) -> dict[int, tuple[ChangePoint | None, Timeline | None]]:
+        """For each history key: the flip of the observed action, and its records over time."""
+        found: dict[int, tuple[ChangePoint | None, Timeline | None]] = dict.fromkeys(keys, (None, None))
         key = history["key"].to_numpy()
         wanted = np.isin(key, np.fromiter(keys, dtype=np.int64, count=len(keys)))
         cols = {name: history[name].to_numpy()[wanted] for name in history.column_names}
@@ -239,7 +244,9 @@ class Drift:
         }
         bounds = np.flatnonzero(np.diff(cell[:, 0])) + 1
         for part in np.split(np.arange(m), bounds):
-            found[int(cell[part[0], 0])] = _flip({name: values[part] for name, values in per_minute.items()})
+            minutes = {name: values[part] for name, values in per_minute.items()}
+            timeline = _timeline(cell[part, 1], minutes["accepted"], minutes["records"], self.history.seconds)
+            found[int(cell[part[0], 0])] = (_flip(minutes), timeline)
         return found
 
     def result(self, registry: RuleRegistry, interface_ids: list[str], network: Network,
@@ -253,8 +260,8 @@ class Drift:
 
         keys = self.history.key(column("interface"), column("egress"), column("response"), column("protocol"),
                                 column("service_port"), column("ref")).tolist()
-        points = self.change_points(set(keys), history)
-        out = [_disagreement(g, registry, interface_ids[g.interface], network, points[k], cloudtrail)
+        points = self.histories(set(keys), history)
+        out = [_disagreement(g, registry, interface_ids[g.interface], network, *points[k], cloudtrail)
                for g, k in zip(groups, keys, strict=True)]
         return out, total
 
@@ -297,6 +304,19 @@ def _flip(h: dict[str, np.ndarray]) -> ChangePoint | None:
         at=at, previous=previous, before=_action(old_accept), after=_action(not old_accept),
         records_before=int(old[before].sum()), records_after=int(new[after].sum()),
     )
+
+
+def _timeline(buckets: np.ndarray, accepted: np.ndarray, records: np.ndarray, seconds: int,
+              limit: int = TIMELINE_BUCKETS) -> Timeline:
+    """A key's records per bucket, every bucket from the first to the last (at most `limit`: wider buckets
+    when the span is longer)."""
+    first = int(buckets.min())
+    factor = -(-(int(buckets.max()) - first + 1) // limit)
+    index = (buckets - first) // factor
+    size = int(index.max()) + 1
+    accept = np.bincount(index, weights=accepted, minlength=size).astype(np.int64)
+    reject = np.bincount(index, weights=records - accepted, minlength=size).astype(np.int64)
+    return Timeline(start=first * seconds, seconds=seconds * factor, accept=accept.tolist(), reject=reject.tolist())
 
 
 def _same_minute(h: dict[str, np.ndarray]) -> ChangePoint | None:
@@ -392,7 +412,7 @@ def _suspect(g: Group, point: ChangePoint | None, deciding: list[str], every: li
 
 
 def _disagreement(g: Group, registry: RuleRegistry, interface_id: str, network: Network,
-                  point: ChangePoint | None, cloudtrail: CloudTrail | None) -> Disagreement:
+                  point: ChangePoint | None, timeline: Timeline | None, cloudtrail: CloudTrail | None) -> Disagreement:
     predicted_reject = g.ref >= 0
     peer = g.dst if g.egress else g.src
     blocker = registry.rules[g.ref] if predicted_reject else None
@@ -436,5 +456,5 @@ def _disagreement(g: Group, registry: RuleRegistry, interface_id: str, network: 
             "kind": blocker.kind, "id": blocker.id, "direction": blocker.direction, "rule": blocker.rule,
             "return_path": g.response, "groups": list(blocker.groups) if blocker.groups is not None else None,
             "detail": blocker.detail},
-        rules_to_differ=changes, change_point=point, suspected_event=event,
+        rules_to_differ=changes, change_point=point, suspected_event=event, timeline=timeline,
     )

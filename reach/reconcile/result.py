@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, computed_field
+
+from reach.model.vocabulary import Kind, Reason
 
 
 class _Frozen(BaseModel):
@@ -68,6 +70,15 @@ class ChangePoint(_Frozen):
     records_after: int
 
 
+class Timeline(_Frozen):
+    """Observed records over time, ACCEPT and REJECT per bucket, from `start` on, `seconds` a bucket."""
+
+    start: int  # epoch seconds: the first bucket's start
+    seconds: int  # the width of a bucket
+    accept: list[int]
+    reject: list[int]
+
+
 class Blocking(_Frozen):
     """Observed REJECT records explained by one rule (CONTRACT's `blocked_by` fields)."""
 
@@ -85,6 +96,20 @@ class Blocking(_Frozen):
     flows_estimated: bool = False  # past 4096 flows the count is a sketch's estimate (within a few percent)
     ports: list[str] = []  # the most rejected services, e.g. "tcp 3306"
     interfaces: list[str] = []  # the interfaces that logged them, most records first
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def reason(self) -> Reason | None:
+        """The reason code of the rule's kind, as `explain` gives it for the same block."""
+        return _BLOCKING_REASONS.get(self.kind)
+
+
+# What a REJECT recorded by flow logs can be attributed to: a filter at the interface, or BPA.
+_BLOCKING_REASONS: dict[str, Reason] = {
+    Kind.NETWORK_ACL: Reason.SUBNET_ACL_RESTRICTION,
+    Kind.SECURITY_GROUP: Reason.ENI_SG_RULES_MISMATCH,
+    Kind.VPC_BLOCK_PUBLIC_ACCESS: Reason.VPC_BLOCK_PUBLIC_ACCESS_ENABLED,
+}
 
 
 class Disagreement(_Frozen):
@@ -107,6 +132,8 @@ class Disagreement(_Frozen):
     rules_to_differ: list[RuleChange] = []
     change_point: ChangePoint | None = None
     suspected_event: TrailEvent | None = None
+    # the records decided by the same rule on the same interface and service (agreeing or not), over time
+    timeline: Timeline | None = None
 
 
 class SkippedInterface(_Frozen):
