@@ -15,7 +15,6 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.measure import Measurement
 from rich.padding import Padding
-from rich.segment import Segments
 from rich.table import Table
 from rich.text import Text
 
@@ -75,8 +74,12 @@ def print_table(console: Console, columns: Sequence[Column], rows: Sequence[Sequ
     if total <= console.width:
         console.print(table)
     else:  # even the essential columns do not fit: draw at their width and let the terminal wrap the lines
-        for line in console.render_lines(table, console.options.update_width(total), pad=False):
-            console.print(Segments(line), soft_wrap=True)
+        width = console.width
+        console.width = total
+        try:
+            console.print(table)
+        finally:
+            console.width = width
     return [columns[i].header for i in range(len(columns)) if i not in shown]
 
 
@@ -85,7 +88,8 @@ _GAP = 2  # spaces between two columns
 
 def _measure(console: Console, cells: Sequence[Cell]) -> tuple[int, int]:
     """(the longest word, the longest line) over a column's cells."""
-    measured = [Measurement.get(console, console.options, Text(c) if isinstance(c, str) else c) for c in cells]
+    unbounded = console.options.update_width(1 << 16)  # measured as they are, not as the terminal would cut them
+    measured = [Measurement.get(console, unbounded, Text(c) if isinstance(c, str) else c) for c in cells]
     return max(m.minimum for m in measured), max(m.maximum for m in measured)
 
 
