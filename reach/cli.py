@@ -305,14 +305,14 @@ def logs_summary(
     def body() -> None:
         from reach import flowlogs
         from reach.flowlogs import render as flowlogs_render
-        from reach.report.outputs import LogsSummaryOutput, dumps
+        from reach.report.logs import logs_summary_json
 
         _record_region_hint(region, flowlog)
         stream = _logs_stream(flowlog, log_format, quiet, account, record_region, interface, between, profile,
                               region)
         summary = flowlogs.summarize(stream)
         if format == Format.JSON:
-            typer.echo(dumps(LogsSummaryOutput.model_validate(summary.to_json())))
+            typer.echo(logs_summary_json(summary.to_json()))
         else:
             flowlogs_render.render_summary(summary, _stdout())
 
@@ -448,7 +448,12 @@ def explain(
             stream = read_flow_logs(flow_logs, quiet=True, profile=profile, region=region)
             observed = observe(snap.network, result, stream, read_stats=stream.stats)
         if format == ExplainFormat.JSON:
-            typer.echo(explain_json(result, observed))
+            if observed is None:
+                typer.echo(explain_json(result))
+            else:
+                from reach.report.reconcile import explain_observed_json
+
+                typer.echo(explain_observed_json(result, observed))
             return
         console, names = _stdout(), _names(snap)
         render_explanation_text(result, console, names, hops=hops)

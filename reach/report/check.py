@@ -5,14 +5,28 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from pydantic import BaseModel
 from rich.console import Console
 from rich.text import Text
 
 from reach.report.layout import paragraph
 from reach.report.names import Names
-from reach.report.outputs import CheckOutput, CheckSummary, dumps
+from reach.report.outputs import Versioned, dumps
 from reach.report.safe import clean, clean_lines
 from reach.whatif.results import CheckResult, IntentResult
+
+
+class CheckSummary(BaseModel):
+    intents: int
+    passed: int
+    failed: int
+
+
+class CheckOutput(Versioned):
+    """`reach check`: the tally, and one result per intent."""
+
+    summary: CheckSummary
+    results: list[IntentResult]
 
 
 def _flow_text(result: IntentResult) -> str:

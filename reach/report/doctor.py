@@ -7,10 +7,17 @@ from rich.text import Text
 
 from reach.doctor.report import DoctorReport, Finding, FlowLogReport, InterfaceCoverage
 from reach.report.layout import Cell, Column, left_out, one_line, paragraph, print_table
-from reach.report.outputs import doctor_json
+from reach.report.outputs import Versioned, dumps
 from reach.report.safe import clean
 
-__all__ = ["doctor_json", "render_doctor_text"]
+
+class DoctorOutput(DoctorReport, Versioned):
+    """`reach doctor`."""
+
+
+def doctor_json(report: DoctorReport) -> str:
+    return dumps(DoctorOutput.model_validate(dict(report)))
+
 
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 _STATUS_STYLE = {

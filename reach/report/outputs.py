@@ -1,109 +1,42 @@
-"""Every command's `--format json` output as a model: the JSON is the model's dump and `reach schema COMMAND`
+"""Every command's `--format json` output is a model: the JSON is the model's dump and `reach schema COMMAND`
 is the model's JSON Schema, so the two cannot disagree (CONTRACT §7).
 
-Each output carries `schema_version` at its top level; a change that breaks a field bumps it.
+Each output carries `schema_version` at its top level; a change that breaks a field bumps it. The models
+live beside their renderers (`reach.report.whatif.WhatIfOutput`, …) and are looked up here by name, so that
+printing one command's output imports nothing of the others'.
 """
 
 from __future__ import annotations
 
 import json
+from importlib import import_module
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
-from reach.doctor.report import DoctorReport
 from reach.engine.explanation import Explanation
-from reach.reconcile.result import Observed, ReconcileResult
-from reach.whatif.results import ChangedFlow, IntentResult, RuleChange, WhatIfSummary
 
 SCHEMA_VERSION: Literal[1] = 1
 
 
-class _Versioned(BaseModel):
+class Versioned(BaseModel):
     schema_version: Literal[1] = SCHEMA_VERSION
 
 
-# Each output lists `_Versioned` last, so `schema_version` comes first in the JSON.
-class ExplainOutput(Explanation, _Versioned):
-    """`reach explain`: CONTRACT §2's object; with `--flow-logs`, `observed` too."""
-
-    observed: Observed | None = None
+# Each output lists `Versioned` last among its bases, so `schema_version` comes first in the JSON.
+class ExplainOutput(Explanation, Versioned):
+    """`reach explain`: CONTRACT §2's object."""
 
 
-class ReconcileOutput(ReconcileResult, _Versioned):
-    """`reach reconcile`: CONTRACT §3's object, §9's `rule_usage` where it is computed."""
-
-
-class DoctorOutput(DoctorReport, _Versioned):
-    """`reach doctor`."""
-
-
-class WhatIfSummaryOutput(WhatIfSummary):
-    changes: int | None = None  # whatif: the change set's actions (None for diff)
-    change_format: str | None = None  # api | terraform
-    unsupported: list[str] | None = None  # Terraform resources reach does not translate
-
-
-class WhatIfOutput(_Versioned):
-    """`reach whatif` and `reach diff`: CONTRACT §4's object."""
-
-    changed: list[ChangedFlow]
-    summary: WhatIfSummaryOutput
-    rule_changes: list[RuleChange]
-    notes: list[str] = []
-
-
-class CheckSummary(BaseModel):
-    intents: int
-    passed: int
-    failed: int
-
-
-class CheckOutput(_Versioned):
-    """`reach check`: one result per intent."""
-
-    summary: CheckSummary
-    results: list[IntentResult]
-
-
-class BadLineOutput(BaseModel):
-    source: str
-    line: int
-    text: str
-    reason: str
-
-
-class LogsSummaryOutput(_Versioned):
-    """`reach logs summary`: CONTRACT §5's keys, then the extras (and any the reader adds)."""
-
-    model_config = ConfigDict(extra="allow")
-
-    records: int
-    accept: int
-    reject: int
-    nodata: int
-    skipdata: int
-    unparsable: int
-    interfaces: int
-    start: int | None
-    end: int | None
-    time_span: int | None = None
-    files: int = 0
-    bytes_read: int = 0
-    filtered: int = 0
-    top_talkers: list[dict[str, Any]] = []
-    top_rejected_ports: list[dict[str, Any]] = []
-    bad_lines: list[BadLineOutput] = []
-
-
-SCHEMAS: dict[str, type[BaseModel]] = {
-    "explain": ExplainOutput,
-    "reconcile": ReconcileOutput,
-    "whatif": WhatIfOutput,
-    "diff": WhatIfOutput,
-    "check": CheckOutput,
-    "doctor": DoctorOutput,
-    "logs summary": LogsSummaryOutput,
+# command -> "module:model" of its output
+SCHEMAS = {
+    "explain": "reach.report.reconcile:ExplainObservedOutput",  # with --flow-logs, `observed` too
+    "reconcile": "reach.report.reconcile:ReconcileOutput",
+    "whatif": "reach.report.whatif:WhatIfOutput",
+    "diff": "reach.report.whatif:WhatIfOutput",
+    "check": "reach.report.check:CheckOutput",
+    "doctor": "reach.report.doctor:DoctorOutput",
+    "logs summary": "reach.report.logs:LogsSummaryOutput",
 }
 
 
@@ -114,22 +47,10 @@ def dumps(output: BaseModel, *, exclude: set[str] | None = None) -> str:
 
 def schema(command: str) -> dict[str, Any]:
     """The JSON Schema of `command`'s `--format json` output."""
-    model = SCHEMAS[command]
-    document = model.model_json_schema(mode="serialization")
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **document}
+    module, name = SCHEMAS[command].split(":")
+    model: type[BaseModel] = getattr(import_module(module), name)
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **model.model_json_schema(mode="serialization")}
 
 
-def _explain(explanation: Explanation, observed: Observed | None = None) -> ExplainOutput:
-    return ExplainOutput.model_validate({**dict(explanation), "observed": observed})
-
-
-def explain_json(explanation: Explanation, observed: Observed | None = None) -> str:
-    return dumps(_explain(explanation, observed), exclude=None if observed is not None else {"observed"})
-
-
-def reconcile_json(result: ReconcileResult) -> str:
-    return dumps(ReconcileOutput.model_validate(dict(result)))
-
-
-def doctor_json(report: DoctorReport) -> str:
-    return dumps(DoctorOutput.model_validate(dict(report)))
+def explain_json(explanation: Explanation) -> str:
+    return dumps(ExplainOutput.model_validate(dict(explanation)))

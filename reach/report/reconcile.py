@@ -6,15 +6,32 @@ from __future__ import annotations
 from rich.console import Console
 from rich.text import Text
 
+from reach.engine.explanation import Explanation
 from reach.reconcile.result import Blocking, Disagreement, Observed, ReconcileResult, Timeline, utc_text
 from reach.report.layout import Cell, Column, left_out, one_line, paragraph, print_table, sparkline
 from reach.report.names import Names
-from reach.report.outputs import reconcile_json
+from reach.report.outputs import ExplainOutput, Versioned, dumps
 from reach.report.safe import clean
 
-__all__ = ["reconcile_json", "render_observed_text", "render_reconcile_text"]
-
 _MAX_ROWS = 20
+
+
+class ReconcileOutput(ReconcileResult, Versioned):
+    """`reach reconcile`: CONTRACT §3's object, §9's `rule_usage` where it is computed."""
+
+
+class ExplainObservedOutput(ExplainOutput):
+    """`reach explain --flow-logs`: the explanation, and what the logs recorded for it."""
+
+    observed: Observed | None = None
+
+
+def reconcile_json(result: ReconcileResult) -> str:
+    return dumps(ReconcileOutput.model_validate(dict(result)))
+
+
+def explain_observed_json(explanation: Explanation, observed: Observed) -> str:
+    return dumps(ExplainObservedOutput.model_validate({**dict(explanation), "observed": observed}))
 
 
 def _span(first: int | None, last: int | None) -> str:

@@ -13,9 +13,24 @@ from rich.text import Text
 from reach.engine.explanation import Blocker
 from reach.report.layout import Cell, Column, left_out, paragraph, print_table
 from reach.report.names import Names
-from reach.report.outputs import WhatIfOutput, WhatIfSummaryOutput, dumps
+from reach.report.outputs import Versioned, dumps
 from reach.report.safe import clean
-from reach.whatif.results import ChangedFlow, WhatIfResult
+from reach.whatif.results import ChangedFlow, RuleChange, WhatIfResult, WhatIfSummary
+
+
+class WhatIfSummaryOutput(WhatIfSummary):
+    changes: int | None = None  # whatif: the change set's actions (None for diff)
+    change_format: str | None = None  # api | terraform
+    unsupported: list[str] | None = None  # Terraform resources reach does not translate
+
+
+class WhatIfOutput(Versioned):
+    """`reach whatif` and `reach diff`: CONTRACT §4's object."""
+
+    changed: list[ChangedFlow]
+    summary: WhatIfSummaryOutput
+    rule_changes: list[RuleChange]
+    notes: list[str] = []
 
 
 def whatif_json(result: WhatIfResult, extra_summary: dict[str, Any] | None = None) -> str:
