@@ -431,7 +431,7 @@ def explain(
     """Predict ACCEPT or REJECT for SRC -> DST:PORT, both directions: the verdict, every blocker and the fix."""
 
     def body() -> None:
-        from reach.report.explain import render_explanation_text
+        from reach.report.explain import hops_hint, render_explanation_text
         from reach.report.outputs import explain_json
 
         if format in (ExplainFormat.HTML, ExplainFormat.MERMAID):
@@ -461,6 +461,8 @@ def explain(
             from reach.report.reconcile import render_observed_text
 
             render_observed_text(observed, console, names)
+        if not hops and result.hops:
+            hops_hint(console)
 
     run(body)
 

@@ -51,15 +51,18 @@ def render_explanation_text(explanation: Explanation, console: Console, names: N
         _blocker(console, names, blocker, "Blocked by" if index == 0 else "Also blocked by")
     if explanation.fix:
         _fix(console, names, explanation.fix)
-    _path(console, names, explanation.hops, marks)
+    _path(console, names, explanation, marks)
     if explanation.flow_logs:
         _flow_logs(console, explanation)
     for note in explanation.notes:
         paragraph(console, Text(f"note: {clean(names.tag(note))}", style="dim"))
     if hops:
         render_hops(explanation.hops, console, names)
-    elif explanation.hops:
-        console.print(Text("(--hops: every hop, both ways, with the rule that decided it)", style="dim"))
+
+
+def hops_hint(console: Console) -> None:
+    """The last line of an explanation printed without its hops."""
+    console.print(Text("(--hops: every hop, both ways, with the rule that decided it)", style="dim"))
 
 
 def _blocker(console: Console, names: Names, blocker: Blocker, lead: str) -> None:
@@ -83,24 +86,43 @@ def _fix(console: Console, names: Names, fix: str) -> None:
     one_line(console, Text(clean(found.group(1))))
 
 
-def _strip_parts(hops: list[Hop], names: Names, marks: dict[str, str], named: str) -> list[str]:
+def _strip_parts(hops: list[Hop], names: Names, marks: dict[str, str], named: str, ends: tuple[str, str]) -> list[str]:
     """One part per hop: the end interfaces as what they are, each filter and gateway with its mark.
-    `named`: which parts carry their name: "all", "denied" (only the blocking ones) or "none"."""
-    parts = []
+    `named`: which parts carry their name: "all", "denied" (only the blocking ones), "none", or "grouped"
+    (kinds only, and the hops that let it through in a row as one part). `ends`: what to call a leg's ends
+    when they are not interfaces (an address on premises, the internet)."""
+    parts: list[str] = []
+    passed: list[str] = []  # "grouped": the run of hops that let it through
     for i, hop in enumerate(hops):
         short = _SHORT.get(hop.kind, hop.kind)
         if hop.kind == "network-interface" and (i == 0 or i == len(hops) - 1):
+            if passed:
+                parts.append(f"{'·'.join(passed)} {marks['ok']}")
+                passed = []
             parts.append(names.endpoint(hop.id))
             continue
         denied = hop.decision == "deny"
-        label = names.short(hop.id, short) if named == "all" or (named == "denied" and denied) else short
+        if named == "grouped" and not denied:
+            passed.append(short)
+            continue
+        if passed:
+            parts.append(f"{'·'.join(passed)} {marks['ok']}")
+            passed = []
+        label = names.short(hop.id, short) if named == "all" or (named in ("denied", "grouped") and denied) else short
         mark = marks["no"] if denied else marks["ok"]
         rule = f" #{hop.rule}" if denied and hop.kind == "network-acl" and hop.rule is not None else ""
         parts.append(f"{label} {mark}{rule}")
+    if passed:
+        parts.append(f"{'·'.join(passed)} {marks['ok']}")
+    if hops and hops[0].kind != "network-interface":
+        parts.insert(0, ends[0])
+    if hops and hops[-1].kind != "network-interface" and hops[-1].decision != "deny":
+        parts.append(ends[1])
     return [clean(part) for part in parts]
 
 
-def _path(console: Console, names: Names, hops: list[Hop], marks: dict[str, str]) -> None:
+def _path(console: Console, names: Names, explanation: Explanation, marks: dict[str, str]) -> None:
+    hops, flow = explanation.hops, explanation.flow
     forward = [h for h in hops if not h.return_path]
     back = [h for h in hops if h.return_path]
     if not forward:
@@ -109,13 +131,14 @@ def _path(console: Console, names: Names, hops: list[Hop], marks: dict[str, str]
     # the response's fate, when it is all that is left to say: only after a request that gets through
     response_ok = bool(back) and not back_blocked and not any(h.decision == "deny" for h in forward)
     lines = []
-    for named in ("all", "denied", "none"):
-        there = f" {marks['to']} ".join(_strip_parts(forward, names, marks, named))
+    for named in ("all", "denied", "none", "grouped"):
+        there = f" {marks['to']} ".join(_strip_parts(forward, names, marks, named, (flow.src, flow.dst)))
         if response_ok:
             there += f"  {marks['back']} {marks['ok']}"
         lines = [("Path  ", there)]
         if back_blocked:
-            lines.append(("Back  ", f" {marks['to']} ".join(_strip_parts(back, names, marks, named))))
+            ends = (flow.dst, flow.src)
+            lines.append(("Back  ", f" {marks['to']} ".join(_strip_parts(back, names, marks, named, ends))))
         if all(len(lead) + len(line) <= console.width for lead, line in lines):
             break
     for lead, line in lines:

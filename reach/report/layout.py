@@ -48,15 +48,19 @@ class Column:
 def print_table(console: Console, columns: Sequence[Column], rows: Sequence[Sequence[Cell]],
                 title: Text | str | None = None) -> list[str]:
     """A table at the terminal's width: optional columns dropped (the highest `drop` first) until every
-    column can be as wide as its longest word, then the room left shared out; no word is ever split.
-    Returns the headers of the columns left out, for the caller to say so."""
+    column can be comfortably wide (its longest line, or `_COMFORT` columns, and never less than its longest
+    word), then the room left shared out; no word is ever split. Returns the headers of the columns left
+    out, for the caller to say so."""
     shown = list(range(len(columns)))
     sizes = {i: _measure(console, [columns[i].header, *(row[i] for row in rows)]) for i in shown}
 
     def needed(which: list[int]) -> int:
         return sum(sizes[i][0] for i in which) + _GAP * (len(which) - 1)
 
-    while needed(shown) > console.width:
+    def comfortable(which: list[int]) -> int:
+        return sum(min(sizes[i][1], max(sizes[i][0], _COMFORT)) for i in which) + _GAP * (len(which) - 1)
+
+    while comfortable(shown) > console.width:
         optional = [i for i in shown if columns[i].drop]
         if not optional:
             break
@@ -84,6 +88,7 @@ def print_table(console: Console, columns: Sequence[Column], rows: Sequence[Sequ
 
 
 _GAP = 2  # spaces between two columns
+_COMFORT = 20  # a column wrapped narrower than this (unless its longest word is) reads badly
 
 
 def _measure(console: Console, cells: Sequence[Cell]) -> tuple[int, int]:

@@ -166,9 +166,9 @@ def _disagreements(disagreements: list[Disagreement], stories: list[list[Disagre
         rows.append([f"[{number[id(d)]}]", clean(d.interface_id), d.direction, clean(flow), _action(d.observed),
                      _action(d.predicted), f"{d.records:,}", utc_text(d.first_seen, zone=False),
                      _last(d.first_seen, d.last_seen)])
-    columns = [Column(""), Column("interface"), Column("dir", drop=3), Column("flow"), Column("observed"),
-               Column("predicted"), Column("records", right=True, drop=4), Column("first seen (UTC)", drop=2),
-               Column("last seen", drop=1)]
+    columns = [Column(""), Column("interface"), Column("dir", drop=2), Column("flow"), Column("observed"),
+               Column("predicted"), Column("records", right=True, drop=1), Column("first seen (UTC)", drop=4),
+               Column("last seen", drop=3)]
     console.print()
     left_out(console, print_table(console, columns, rows, title="Disagreements (observed vs the snapshot)"))
     if len(disagreements) > _MAX_ROWS:
@@ -266,8 +266,8 @@ def render_observed_text(observed: Observed, console: Console, names: Names | No
             seen = Text("none", style="yellow")
         rows.append([clean(r.interface_id), r.direction, clean(what), _action(r.predicted), seen,
                      _span(r.first_seen, r.last_seen)])
-    columns = [Column("interface"), Column("direction", drop=2), Column("record"), Column("predicted"),
-               Column("observed"), Column("seen", drop=1)]
+    columns = [Column("interface"), Column("direction", drop=1), Column("record"), Column("predicted"),
+               Column("observed"), Column("seen", drop=2)]
     left_out(console, print_table(console, columns, rows, title=f"Flow logs observed ({observed.read:,} records read)"))
     for r in observed.records:
         if not r.records:

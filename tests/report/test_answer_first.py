@@ -103,7 +103,7 @@ def test_whatif_says_what_breaks_and_the_top_blocking_rule_before_any_table() ->
     head = " ".join(lines[: lines.index("Rule changes")])
     assert "(4 flow(s), 140 records)" in head
     _fits(lines, 80)
-    assert any(line.startswith("(left out to fit 80 columns: from, first seen;") for line in lines)
+    assert any(line.startswith("(left out to fit 80 columns: from, first seen, last seen;") for line in lines)
     addresses = {"192.0.2.44", "198.51.100.23", "203.0.113.7", "198.51.100.180", "54.210.167.204", "0.0.0.0"}
     for line in lines:
         assert set(IPV4.findall(line)) <= addresses, line  # no address cut in two
