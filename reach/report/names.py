@@ -61,7 +61,7 @@ class Names:
             if interface.name:
                 endpoints[interface.id] = interface.name
             elif interface.instance_id:
-                endpoints[interface.id] = "instance"
+                endpoints[interface.id] = interface.instance_id
             elif role:
                 endpoints[interface.id] = f"{role} eni"
         return cls({key: name for key, name in named if name}, endpoints)

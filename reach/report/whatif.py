@@ -134,18 +134,24 @@ def render_whatif_text(result: WhatIfResult, console: Console, title: str = "Wha
 
 
 def _rule_changes(result: WhatIfResult, console: Console, names: Names) -> None:
+    """One change a line (mark, component, direction, rule), the rule in words under it: a list, not a
+    table, so the words keep the width whatever the ids take."""
     marks = {"added": ("+", "green"), "removed": ("-", "red"), "modified": ("~", "yellow")}
-    rows: list[list[Cell]] = []
+    console.print(Text("Rule changes", style="bold"))
     for change in result.rule_changes:
         mark, style = marks[change.change]
-        detail = clean((change.after if change.change == "added" else change.before) or "")
+        head = Text.assemble((mark, style), " ", clean(f"{change.kind} {names.label(change.id)}"))
+        if change.direction:
+            head.append(f" {change.direction}")
+        if change.rule is not None:
+            head.append(clean(f" rule {change.rule}"))
+        paragraph(console, head)
         if change.change == "modified":
-            detail = f"{clean(change.before)}\n-> {clean(change.after)}"
-        rows.append([Text(mark, style=style), clean(f"{change.kind} {names.label(change.id)}"),
-                     change.direction or "", "" if change.rule is None else clean(change.rule),
-                     detail])
-    columns = [Column(""), Column("component"), Column("dir", drop=2), Column("rule"), Column("detail", drop=1)]
-    left_out(console, print_table(console, columns, rows, title="Rule changes"))
+            paragraph(console, clean(names.tag(change.before or "")), indent=4)
+            paragraph(console, f"-> {clean(names.tag(change.after or ''))}", indent=4)
+        else:
+            paragraph(console, clean(names.tag((change.after if change.change == "added" else change.before) or "")),
+                      indent=4)
 
 
 def _verdicts(result: WhatIfResult, console: Console, names: Names) -> None:
