@@ -510,7 +510,7 @@ def collect(
         from botocore.exceptions import ProfileNotFound
 
         from reach.report.collect import CollectProgress, render_collect_text
-        from reach.report.console import show_progress, stderr_console
+        from reach.report.console import progress_console, show_progress
         from reach.snapshot.collector import collect as collect_snapshot
         from reach.snapshot.collector import iam_policy
 
@@ -523,7 +523,7 @@ def collect(
             session = boto3.Session(profile_name=profile)
         except ProfileNotFound as exc:
             raise ReachError(str(exc)) from None
-        progress = CollectProgress(stderr_console()) if show_progress(quiet) else None
+        progress = CollectProgress(progress_console()) if show_progress(quiet) else None
         with progress or nullcontext():
             result = collect_snapshot(
                 outdir, session=session, regions=region or [], all_regions=all_regions, role_arns=role_arn or [],

@@ -74,6 +74,12 @@ def stderr_console() -> Console:
     return SafeConsole(sys.stderr, stderr=True)
 
 
+def progress_console() -> Console:
+    """For live progress bars on stderr, which move the cursor and so cannot go through `SafeConsole`'s
+    stream: what they show is reach's own counts, and descriptions passed through `escape_markup`."""
+    return Console(file=sys.stderr, stderr=True, highlight=False, emoji=False)
+
+
 def show_progress(quiet: bool) -> bool:
     return not quiet and sys.stderr.isatty()
 

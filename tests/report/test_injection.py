@@ -220,3 +220,20 @@ def test_clean_leaves_no_control_character_and_keeps_everything_else(text: str) 
     plain = [c for c in text if c not in escaped and not CONTROL.match(c) and not 0xD800 <= ord(c) < 0xE000]
     assert all(c in cleaned for c in plain)
     assert clean_lines(text).count("\n") == text.count("\n")
+
+
+def test_a_hostile_region_in_collects_progress_bar_is_shown_escaped() -> None:
+    from rich.console import Console
+
+    from reach.report.collect import CollectProgress
+
+    screen = io.StringIO()
+    with CollectProgress(Console(file=screen, force_terminal=True, width=100)) as progress:
+        target = f"123456789012/{MARKUP}{CLEAR_AND_RETITLE}"
+        progress.planned(target, 2)
+        progress.finished(target, "describe-vpcs", ok=True)
+        progress.finished(target, "describe-subnets", ok=True)
+    assert progress.tasks[0].completed == 2
+    written = screen.getvalue()
+    assert f"123456789012/{MARKUP}\\x1b[2J" in written  # the markup shown, the escape escaped
+    assert "\x1b[2J" not in written and "\x07" not in written
