@@ -13,24 +13,27 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reach.change import Change, ChangeSet, apply_changes, read_change_set
 from reach.engine.explain import Analyzer
 from reach.engine.explanation import Explanation
 from reach.errors import ReachError
-from reach.flowlogs import read_flow_logs
 from reach.model.network import Network
 from reach.snapshot.cache import load_network
 from reach.snapshot.compile import compile_snapshot
 from reach.snapshot.loader import Snapshot as RawSnapshot
 from reach.snapshot.loader import load_snapshot
-from reach.whatif import CheckResult, Intent, WhatIfResult, check_intents, compare, load_intents, parse_intents
+
+# What-if and flow logs (DuckDB, Arrow) are imported where they are used, so that loading a snapshot and
+# explaining a flow does not pay for them.
+if TYPE_CHECKING:
+    from reach.whatif import CheckResult, Intent, WhatIfResult
 
 # What `Snapshot.apply` takes: a path to a JSON change set or Terraform plan, or its parsed content.
 Changes = str | os.PathLike[str] | Sequence[Any] | Mapping[str, Any] | ChangeSet
 # What `Snapshot.check` takes: a path to an intents YAML file, or the intents themselves.
-Intents = str | os.PathLike[str] | Sequence[Intent | Mapping[str, Any]]
+Intents = str | os.PathLike[str] | Sequence["Intent | Mapping[str, Any]"]
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,8 @@ class Snapshot:
     def check(self, intents: Intents) -> CheckResult:
         """Explain every intent and compare it with what it expects (verdict, and reason and blocked_by
         fields where the intent names them)."""
+        from reach.whatif import check_intents
+
         loaded, source = _intents(intents)
         return check_intents(self.analyzer, loaded, source)
 
@@ -127,9 +132,16 @@ class Snapshot:
         log_format: str | None = None,
         header_space: bool | None = None,
         notes: Sequence[str] = (),
+        profile: str | None = None,
+        region: str | None = None,
     ) -> WhatIfResult:
-        """The rule-level diff from this snapshot to `after`, and the flows whose verdict it flips."""
-        flows = read_flow_logs(list(flow_logs), log_format=log_format, quiet=True) if flow_logs else None
+        """The rule-level diff from this snapshot to `after`, and the flows whose verdict it flips (flow logs on
+        S3 or CloudWatch Logs read with the AWS client's `profile` and `region`)."""
+        from reach.flowlogs import read_flow_logs
+        from reach.whatif import compare
+
+        flows = (read_flow_logs(list(flow_logs), log_format=log_format, quiet=True, profile=profile, region=region)
+                 if flow_logs else None)
         loaded = _intents(intents)[0] if intents is not None else None
         return compare(
             self.analyzer, after.analyzer, flows=flows, intents=loaded, header_space=header_space, notes=notes
@@ -161,6 +173,8 @@ def _path_or(value: Any) -> Any:
 
 
 def _intents(intents: Intents) -> tuple[list[Intent], str]:
+    from reach.whatif import load_intents, parse_intents
+
     if isinstance(intents, str | os.PathLike):
         return load_intents(os.fspath(intents)), os.fspath(intents)
     return parse_intents(list(intents)), "intents"

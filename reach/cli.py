@@ -1,72 +1,283 @@
 """The `reach` command line: parses arguments and calls the stages, nothing more.
 
-Every `ReachError` becomes a message on stderr and exit status 2.
+Every `ReachError` becomes a message on stderr and exit status 2. Only typer is imported here at start-up:
+each command imports the stages it uses (snapshot, engine, flow logs, what-if, rich) when it runs, so
+`reach explain` does not wait for Arrow, DuckDB, networkx or boto3 before it reads the snapshot.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import sys
+import time
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
-from reach import flowlogs
-from reach.api import Snapshot
 from reach.errors import ReachError
-from reach.flowlogs import render as flowlogs_render
-from reach.report.console import stderr_console, stdout_console
-from reach.report.explain import explanation_json, render_explanation_text
 
 if TYPE_CHECKING:
+    from reach.api import Snapshot
     from reach.engine.explanation import Explanation
+    from reach.flowlogs import FlowLogStream
     from reach.model.network import Network
     from reach.reconcile.result import Observed, ReconcileResult
-    from reach.whatif.results import WhatIfResult
+    from reach.report.names import Names
+    from reach.whatif import WhatIfResult
+
+log = logging.getLogger("reach.cli")
+T = TypeVar("T")
+
+
+# --- help that names values, never Python types ------------------------------------------------------
+
+
+class _Argument(TyperArgument):
+    def display_type_rich(self, ctx: Any) -> str | None:
+        return None  # the name column already shows the metavar (FLOWLOG..., SRC)
+
+
+class _Option(TyperOption):
+    def display_type_rich(self, ctx: Any) -> str | None:
+        if self.metavar is None and self.is_bool_flag:
+            return None  # a flag takes no value
+        return super().display_type_rich(ctx)
+
+
+def _plain_help(params: list[Any]) -> None:
+    # typer shows a parameter's Python type (`<str>`, `<list[str]>`); reach's help shows each value's
+    # metavar (DIR, N, FLOWLOG...) or its choices (`<text|json>`) instead.
+    for param in params:
+        if type(param) is TyperArgument:
+            param.__class__ = _Argument
+        elif type(param) is TyperOption:
+            param.__class__ = _Option
+
+
+class Command(TyperCommand):
+    def get_params(self, ctx: Any) -> list[Any]:
+        params = super().get_params(ctx)
+        _plain_help(params)
+        return params
+
+
+class Group(TyperGroup):
+    def get_params(self, ctx: Any) -> list[Any]:
+        params = super().get_params(ctx)
+        _plain_help(params)
+        return params
+
 
 app = typer.Typer(
     name="reach",
+    cls=Group,
     help="Why can't A talk to B in my AWS VPC? Answers from describe-* snapshots, checked against flow logs.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
-logs_app = typer.Typer(help="Read VPC Flow Logs from anywhere AWS delivers them, and query them.", no_args_is_help=True)
+logs_app = typer.Typer(cls=Group, help="Read VPC Flow Logs from anywhere AWS delivers them, and query them.",
+                       no_args_is_help=True)
 app.add_typer(logs_app, name="logs")
 
-T = TypeVar("T")
+
+# --- output formats: real choice lists ---------------------------------------------------------------
+
+
+class Format(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+class PictureFormat(StrEnum):
+    """reconcile and whatif: text, JSON, or a self-contained HTML page (CONTRACT §10)."""
+
+    TEXT = "text"
+    JSON = "json"
+    HTML = "html"
+
+
+class ExplainFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    HTML = "html"
+    MERMAID = "mermaid"
+
+
+class QueryFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    CSV = "csv"
+
+
+def _page(result: Explanation | ReconcileResult | WhatIfResult, *networks: Network, title: str | None = None,
+          observed: Observed | None = None) -> None:
+    """`--format html`: one self-contained page (imported here, so that only pages pay for Jinja2)."""
+    from reach.report.pages import render_html
+
+    typer.echo(render_html(result, *networks, title=title, observed=observed), nl=False)
+
+
+def _mermaid(result: Explanation, network: Network) -> None:
+    """`explain --format mermaid`: the path as a Mermaid flowchart."""
+    from reach.report.mermaid import explanation_mermaid
+
+    typer.echo(explanation_mermaid(result, network), nl=False)
+
+
+# --- the whole program -------------------------------------------------------------------------------
 
 
 def run(action: Callable[[], T]) -> T:
     """Run a command body; turn bad input into a clear message and exit 2."""
+    from reach.report.safe import clean_lines
+
     try:
         return action()
     except ReachError as exc:
-        typer.echo(f"reach: {exc}", err=True)
+        log.debug("bad input", exc_info=True)
+        typer.echo(f"reach: {clean_lines(exc)}", err=True)
         raise typer.Exit(code=2) from None
 
 
-# --- commands are added below, one block per stage -------------------------------------------
-# --- reach logs (flow-log reader) ---
+def _version(value: bool) -> None:
+    if value:
+        import reach
 
+        typer.echo(f"reach {reach.__version__}")
+        raise typer.Exit()
+
+
+class _CleanFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        from reach.report.safe import clean_lines
+
+        return clean_lines(super().format(record))
+
+
+def _debug() -> None:
+    """Python logging for reach and botocore on stderr, at DEBUG."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_CleanFormatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    for name in ("reach", "botocore", "boto3"):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.DEBUG)
+        logger.addHandler(handler)
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print reach's version and exit.")
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Log what reach and botocore do (DEBUG) on stderr.")
+    ] = False,
+) -> None:
+    """Why can't A talk to B in my AWS VPC? Answers from describe-* snapshots, checked against flow logs."""
+    if debug:
+        _debug()
+
+
+# --- options shared by commands ----------------------------------------------------------------------
+
+SnapshotOption = Annotated[
+    str | None,
+    typer.Option("--snapshot", envvar="REACH_SNAPSHOT", metavar="DIR", help="Snapshot folder of describe-* JSON."),
+]
 FlowLogArgs = Annotated[
-    list[str], typer.Argument(help="Files, folders, s3://bucket/prefix or cloudwatch://<log-group>.")
+    list[str],
+    typer.Argument(metavar="FLOWLOG...", help="Files, folders, s3://bucket/prefix or cloudwatch://<log-group>."),
 ]
 LogFormatOption = Annotated[
     str | None,
-    typer.Option("--log-format", help="Format of lines before any header: '${version} ${account-id} …'."),
+    typer.Option("--log-format", metavar="FORMAT",
+                 help="Format of lines before any header: '${version} ${account-id} …'."),
 ]
 LogsQuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar on stderr.")]
-AccountOption = Annotated[list[str] | None, typer.Option("--account", help="Only this account (repeatable).")]
-RegionOption = Annotated[list[str] | None, typer.Option("--region", help="Only this region (repeatable).")]
+ProfileOption = Annotated[
+    str | None,
+    typer.Option("--profile", metavar="PROFILE",
+                 help="AWS profile for s3:// and cloudwatch:// sources; default: boto3's chain (AWS_PROFILE, …)."),
+]
+ClientRegionOption = Annotated[
+    str | None,
+    typer.Option("--region", metavar="REGION",
+                 help="AWS region of the S3 and CloudWatch Logs clients; default: the profile's."),
+]
+AccountOption = Annotated[
+    list[str] | None, typer.Option("--account", metavar="ACCOUNT", help="Only this account's records (repeatable).")
+]
+RecordRegionOption = Annotated[
+    list[str] | None,
+    typer.Option("--record-region", metavar="REGION", help="Only the records of this region (repeatable)."),
+]
 InterfaceOption = Annotated[
-    list[str] | None, typer.Option("--interface", help="Only this network interface (repeatable).")
+    list[str] | None,
+    typer.Option("--interface", metavar="ENI", help="Only this network interface's records (repeatable)."),
 ]
 BetweenOption = Annotated[
     tuple[str, str] | None,
-    typer.Option("--between", help="Only records overlapping [A, B]: epoch seconds or ISO 8601 times."),
+    typer.Option("--between", metavar="START END",
+                 help="Only records overlapping [START, END]: epoch seconds or ISO 8601 times."),
 ]
+FlowLogsOption = Annotated[
+    list[str] | None,
+    typer.Option("--flow-logs", metavar="PATH",
+                 help="Flow logs whose connections to replay (file, folder, s3://…), repeatable."),
+]
+IntentsOption = Annotated[
+    str | None, typer.Option("--intents", metavar="FILE", help="YAML file of intents to compare too.")
+]
+
+
+def _stdout() -> Any:
+    from reach.report.console import stdout_console
+
+    return stdout_console()
+
+
+def _load(snapshot: str | None, quiet: bool = False) -> Snapshot:
+    if not snapshot:
+        raise ReachError("no snapshot: pass --snapshot DIR or set REACH_SNAPSHOT")
+    from rich.text import Text
+
+    from reach.api import Snapshot
+    from reach.report.console import stderr_console
+    from reach.report.safe import clean
+
+    log.debug("reading the snapshot %s", snapshot)
+    started = time.perf_counter()
+    snap = Snapshot.load(snapshot)
+    log.debug("snapshot read in %.3f s: %d interfaces", time.perf_counter() - started, len(snap.network.interfaces))
+    if not quiet:
+        warn = stderr_console()
+        for key, file in snap.ignored.items():
+            warn.print(Text(f"reach: ignored '{clean(key)}' (not modelled), first seen in {clean(file)}", style="dim"),
+                       soft_wrap=True)
+    return snap
+
+
+def _names(snap: Snapshot) -> Names:
+    from reach.report.names import Names
+
+    return Names.of(snap.network)
+
+
+# --- reach logs (flow-log reader) ---------------------------------------------------------------------
+
+
+def _record_region_hint(region: str | None, flowlog: list[str]) -> None:
+    """`--region` filtered records before it meant the AWS client's region: a local read refuses it."""
+    remote = any(source.startswith(("s3://", "cloudwatch://")) for source in flowlog)
+    if region is not None and not remote:
+        raise ReachError(f"--region is the AWS client's region (for s3:// and cloudwatch:// sources); to keep "
+                         f"only the records of a region, use --record-region {region}")
 
 
 def _logs_stream(
@@ -74,74 +285,95 @@ def _logs_stream(
     log_format: str | None,
     quiet: bool,
     account: list[str] | None,
-    region: list[str] | None,
+    record_region: list[str] | None,
     interface: list[str] | None,
     between: tuple[str, str] | None,
-) -> flowlogs.FlowLogStream:
+    profile: str | None = None,
+    region: str | None = None,
+) -> FlowLogStream:
+    from reach import flowlogs
+
     start = flowlogs.parse_time(between[0]) if between else None
     end = flowlogs.parse_time(between[1]) if between else None
     filters = flowlogs.Filters.of(
-        accounts=account, regions=region, interfaces=interface, start=start, end=end
+        accounts=account, regions=record_region, interfaces=interface, start=start, end=end
     )
-    return flowlogs.read_flow_logs(flowlog, log_format=log_format, quiet=quiet, filters=filters)
+    return flowlogs.read_flow_logs(flowlog, log_format=log_format, quiet=quiet, filters=filters, profile=profile,
+                                   region=region)
 
 
-@logs_app.command("summary")
+@logs_app.command("summary", cls=Command)
 def logs_summary(
     flowlog: FlowLogArgs,
     log_format: LogFormatOption = None,
-    format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    format: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.TEXT,
     quiet: LogsQuietOption = False,
     account: AccountOption = None,
-    region: RegionOption = None,
+    record_region: RecordRegionOption = None,
     interface: InterfaceOption = None,
     between: BetweenOption = None,
+    profile: ProfileOption = None,
+    region: ClientRegionOption = None,
 ) -> None:
     """Records, time span, interfaces, accepts/rejects, skipped and unparsable lines, top talkers, ports."""
 
     def body() -> None:
-        _check_format(format, ("text", "json"))
-        stream = _logs_stream(flowlog, log_format, quiet, account, region, interface, between)
+        from reach import flowlogs
+        from reach.flowlogs import render as flowlogs_render
+        from reach.report.logs import logs_summary_json
+
+        _record_region_hint(region, flowlog)
+        stream = _logs_stream(flowlog, log_format, quiet, account, record_region, interface, between, profile,
+                              region)
         summary = flowlogs.summarize(stream)
-        if format == "json":
-            typer.echo(json.dumps(summary.to_json(), indent=2))
+        if format == Format.JSON:
+            typer.echo(logs_summary_json(summary.to_json()))
         else:
-            flowlogs_render.render_summary(summary, stdout_console())
+            flowlogs_render.render_summary(summary, _stdout())
 
     run(body)
 
 
-@logs_app.command("query")
+@logs_app.command("query", cls=Command)
 def logs_query(
     flowlog: FlowLogArgs,
     sql: Annotated[
-        str | None, typer.Option("--sql", help="SELECT … FROM vpc_flow_logs … (Athena's column names).")
+        str | None,
+        typer.Option("--sql", metavar="SQL", help="SELECT … FROM vpc_flow_logs … (Athena's column names)."),
     ] = None,
     log_format: LogFormatOption = None,
-    format: Annotated[str, typer.Option("--format", help="text, json or csv.")] = "text",
+    format: Annotated[QueryFormat, typer.Option("--format", help="Output format.")] = QueryFormat.TEXT,
     quiet: LogsQuietOption = False,
-    action: Annotated[str | None, typer.Option("--action", help="ACCEPT or REJECT.")] = None,
-    src: Annotated[str | None, typer.Option("--src", help="Source address.")] = None,
-    dst: Annotated[str | None, typer.Option("--dst", help="Destination address.")] = None,
-    port: Annotated[int | None, typer.Option("--port", help="Destination port.")] = None,
+    action: Annotated[str | None, typer.Option("--action", metavar="ACTION", help="ACCEPT or REJECT.")] = None,
+    src: Annotated[str | None, typer.Option("--src", metavar="ADDRESS", help="Source address.")] = None,
+    dst: Annotated[str | None, typer.Option("--dst", metavar="ADDRESS", help="Destination address.")] = None,
+    port: Annotated[int | None, typer.Option("--port", metavar="PORT", help="Destination port.")] = None,
     both_ways: Annotated[
         bool, typer.Option("--both-ways", help="Match --src/--dst in either direction (a conversation).")
     ] = False,
-    top: Annotated[str | None, typer.Option("--top", help="Count records by this column, most first.")] = (
-        None
-    ),
-    fields: Annotated[str | None, typer.Option("--fields", help="Columns to show, comma-separated.")] = None,
-    limit: Annotated[int | None, typer.Option("--limit", help="At most this many rows.")] = None,
+    top: Annotated[
+        str | None, typer.Option("--top", metavar="COLUMN", help="Count records by this column, most first.")
+    ] = None,
+    fields: Annotated[
+        str | None, typer.Option("--fields", metavar="COLUMNS", help="Columns to show, comma-separated.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", metavar="N", help="At most this many rows.")] = None,
     show_sql: Annotated[bool, typer.Option("--show-sql", help="Print the SQL that runs on stderr.")] = False,
     account: AccountOption = None,
-    region: RegionOption = None,
+    record_region: RecordRegionOption = None,
     interface: InterfaceOption = None,
     between: BetweenOption = None,
+    profile: ProfileOption = None,
+    region: ClientRegionOption = None,
 ) -> None:
     """SQL over the records as the table vpc_flow_logs, or Logs Insights-style filters (--action, --top …)."""
 
     def body() -> None:
-        _check_format(format, ("text", "json", "csv"))
+        from reach import flowlogs
+        from reach.flowlogs import render as flowlogs_render
+        from reach.report.safe import clean
+
+        _record_region_hint(region, flowlog)
         shorthand_used = any(v is not None for v in (action, src, dst, port, top, fields)) or both_ways
         if sql and shorthand_used:
             raise ReachError("give either --sql or filters (--action, --src, --dst, --port, --top, --fields)")
@@ -159,123 +391,121 @@ def logs_query(
         )
         if show_sql:
             typer.echo(statement, err=True)
-        stream = _logs_stream(flowlog, log_format, quiet, account, region, interface, between)
+        stream = _logs_stream(flowlog, log_format, quiet, account, record_region, interface, between, profile,
+                              region)
         result = flowlogs.query(stream, statement)
-        if format == "json":
+        if format == QueryFormat.JSON:
             typer.echo(flowlogs_render.rows_json(result))
-        elif format == "csv":
+        elif format == QueryFormat.CSV:
             typer.echo(flowlogs_render.rows_csv(result), nl=False)
         else:
-            flowlogs_render.render_rows(result, stdout_console())
+            flowlogs_render.render_rows(result, _stdout())
         if stream.stats.unparsable and not quiet:
             first = stream.stats.bad_lines[0]
             typer.echo(
-                f"reach: {stream.stats.unparsable} unparsable line(s) left out; first: "
-                f"{first.source}:{first.line}: {first.reason}",
+                clean(f"reach: {stream.stats.unparsable} unparsable line(s) left out; first: "
+                      f"{first.source}:{first.line}: {first.reason}"),
                 err=True,
             )
 
     run(body)
 
 
-# --- reach explain (core engine) ---
+# --- reach explain (core engine) ----------------------------------------------------------------------
 
 
-def _load(snapshot: str | None, quiet: bool = False) -> Snapshot:
-    if not snapshot:
-        raise ReachError("no snapshot: pass --snapshot DIR or set REACH_SNAPSHOT")
-    snap = Snapshot.load(snapshot)
-    if not quiet:
-        warn = stderr_console()
-        for key, file in snap.ignored.items():
-            warn.print(f"[dim]reach: ignored '{key}' (not modelled), first seen in {file}[/dim]")
-    return snap
-
-
-SnapshotOption = Annotated[
-    str | None, typer.Option("--snapshot", envvar="REACH_SNAPSHOT", help="Snapshot folder of describe-* JSON.")
-]
-FormatOption = Annotated[str, typer.Option("--format", help="text or json.")]
-PageFormatOption = Annotated[str, typer.Option("--format", help="text, json or html (a self-contained page).")]
-
-
-@app.command()
+@app.command(cls=Command)
 def explain(
-    src: Annotated[str, typer.Argument(help="Source: address, interface id, instance id or Name tag.")],
-    dst: Annotated[str, typer.Argument(help="Destination: address, interface id, instance id or Name tag.")],
-    port: Annotated[str, typer.Argument(help="Destination port; for ICMP the type, or TYPE/CODE (8, 8/0).")],
+    src: Annotated[str, typer.Argument(metavar="SRC", help="Source: address, interface id, instance id or Name tag.")],
+    dst: Annotated[
+        str, typer.Argument(metavar="DST", help="Destination: address, interface id, instance id or Name tag.")
+    ],
+    port: Annotated[
+        str, typer.Argument(metavar="PORT", help="Destination port; for ICMP the type, or TYPE/CODE (8, 8/0).")
+    ],
     snapshot: SnapshotOption = None,
-    protocol: Annotated[str, typer.Option("--protocol", help="tcp, udp, icmp, icmpv6, all or a number.")] = "tcp",
+    protocol: Annotated[
+        str, typer.Option("--protocol", metavar="PROTOCOL", help="tcp, udp, icmp, icmpv6, all or a number.")
+    ] = "tcp",
     src_port: Annotated[
-        int | None, typer.Option("--src-port", help="The client's port (default: its whole ephemeral range).")
+        int | None,
+        typer.Option("--src-port", metavar="N", help="The client's port (default: its whole ephemeral range)."),
     ] = None,
-    format: Annotated[
-        str, typer.Option("--format", help="text, json, html (a self-contained page) or mermaid (a flowchart).")
-    ] = "text",
+    format: Annotated[ExplainFormat, typer.Option("--format", help="Output format.")] = ExplainFormat.TEXT,
+    hops: Annotated[
+        bool, typer.Option("--hops", "-v", help="Text: every hop, both ways, with the rule that decided it.")
+    ] = False,
     flow_logs: Annotated[
         list[str] | None,
-        typer.Option("--flow-logs", help="Flow logs (file, folder, s3://…), repeatable: what they recorded for it."),
+        typer.Option("--flow-logs", metavar="PATH",
+                     help="Flow logs (file, folder, s3://…), repeatable: what they recorded for it."),
     ] = None,
+    profile: ProfileOption = None,
+    region: ClientRegionOption = None,
 ) -> None:
-    """Predict ACCEPT or REJECT for SRC -> DST:PORT, hop by hop, both directions, with every blocker and the fix."""
+    """Predict ACCEPT or REJECT for SRC -> DST:PORT, both directions: the verdict, every blocker and the fix."""
 
     def body() -> None:
-        _check_format(format, ("text", "json", "html", "mermaid"))
-        snap = _load(snapshot, quiet=format != "text")
-        if flow_logs:
-            return _explain_with_flow_logs(snap, src, dst, port, protocol, src_port, flow_logs, format)
+        from reach.report.explain import hops_hint, render_explanation_text
+        from reach.report.outputs import explain_json
+
+        snap = _load(snapshot, quiet=format != ExplainFormat.TEXT)
+        started = time.perf_counter()
         result = snap.explain(src, dst, port, protocol, src_port)
-        if format == "json":
-            typer.echo(explanation_json(result))
-        elif format in ("html", "mermaid"):
-            _picture(result, format, snap)
-        else:
-            render_explanation_text(result, stdout_console())
+        log.debug("explained in %.3f s", time.perf_counter() - started)
+        observed = None
+        if flow_logs:
+            from reach.flowlogs import read_flow_logs
+            from reach.reconcile import observe
+
+            stream = read_flow_logs(flow_logs, quiet=True, profile=profile, region=region)
+            observed = observe(snap.network, result, stream, read_stats=stream.stats)
+        if format == ExplainFormat.HTML:
+            return _page(result, snap.network, observed=observed)
+        if format == ExplainFormat.MERMAID:
+            return _mermaid(result, snap.network)
+        if format == ExplainFormat.JSON:
+            if observed is None:
+                typer.echo(explain_json(result))
+            else:
+                from reach.report.reconcile import explain_observed_json
+
+                typer.echo(explain_observed_json(result, observed))
+            return
+        console, names = _stdout(), _names(snap)
+        render_explanation_text(result, console, names, hops=hops)
+        if observed is not None:
+            from reach.report.reconcile import render_observed_text
+
+            render_observed_text(observed, console, names)
+        if not hops and result.hops:
+            hops_hint(console)
 
     run(body)
 
 
-def _page(result: Explanation | ReconcileResult | WhatIfResult, *networks: Network, title: str | None = None,
-          observed: Observed | None = None) -> None:
-    """`--format html` (imported here, so that only pages pay for Jinja2)."""
-    from reach.report.pages import render_html
-
-    typer.echo(render_html(result, *networks, title=title, observed=observed), nl=False)
+# --- reach collect / doctor ---------------------------------------------------------------------------
 
 
-def _picture(result: Explanation, format: str, snap: Snapshot, observed: Observed | None = None) -> None:
-    """`explain --format html|mermaid`."""
-    if format == "mermaid":
-        from reach.report.mermaid import explanation_mermaid
-
-        typer.echo(explanation_mermaid(result, snap.network), nl=False)
-    else:
-        _page(result, snap.network, observed=observed)
-
-
-def _check_format(value: str, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise ReachError(f"--format must be one of {', '.join(allowed)}, not '{value}'")
-
-
-# --- reach collect / doctor ---
-
-
-@app.command()
+@app.command(cls=Command)
 def collect(
     outdir: Annotated[
-        str | None, typer.Argument(help="A new folder to write the snapshot to.", show_default=False)
+        str | None,
+        typer.Argument(metavar="OUTDIR", help="A new folder to write the snapshot to.", show_default=False),
     ] = None,
     region: Annotated[
-        list[str] | None, typer.Option("--region", help="A region to collect (repeatable); default: the profile's.")
+        list[str] | None,
+        typer.Option("--region", metavar="REGION", help="A region to collect (repeatable); default: the profile's."),
     ] = None,
     all_regions: Annotated[bool, typer.Option("--all-regions", help="Every region enabled in the account.")] = False,
     profile: Annotated[
-        str | None, typer.Option("--profile", help="AWS profile; default: boto3's chain (AWS_PROFILE, environment, …).")
+        str | None,
+        typer.Option("--profile", metavar="PROFILE",
+                     help="AWS profile; default: boto3's chain (AWS_PROFILE, environment, …)."),
     ] = None,
     role_arn: Annotated[
         list[str] | None,
-        typer.Option("--role-arn", help="A role to assume, one per account to collect (repeatable)."),
+        typer.Option("--role-arn", metavar="ARN", help="A role to assume, one per account to collect (repeatable)."),
     ] = None,
     redact: Annotated[
         bool, typer.Option("--redact", help="Replace account ids and public IPv4 addresses, consistently.")
@@ -290,14 +520,14 @@ def collect(
     """Write a snapshot folder from a live account, with read-only describe/get calls."""
 
     def body() -> None:
-        # Imported here so that other commands (and --help) do not pay for loading boto3.
+        import json
         from contextlib import nullcontext
 
         import boto3
         from botocore.exceptions import ProfileNotFound
 
         from reach.report.collect import CollectProgress, render_collect_text
-        from reach.report.console import show_progress
+        from reach.report.console import progress_console, show_progress
         from reach.snapshot.collector import collect as collect_snapshot
         from reach.snapshot.collector import iam_policy
 
@@ -310,13 +540,13 @@ def collect(
             session = boto3.Session(profile_name=profile)
         except ProfileNotFound as exc:
             raise ReachError(str(exc)) from None
-        progress = CollectProgress(stderr_console()) if show_progress(quiet) else None
+        progress = CollectProgress(progress_console()) if show_progress(quiet) else None
         with progress or nullcontext():
             result = collect_snapshot(
                 outdir, session=session, regions=region or [], all_regions=all_regions, role_arns=role_arn or [],
                 redact=redact, progress=progress,
             )
-        render_collect_text(result, stdout_console(), quiet=quiet)
+        render_collect_text(result, _stdout(), quiet=quiet)
         if not result.collected:
             raise ReachError(
                 f"nothing could be collected: all {len(result.errors)} calls failed (see {outdir}/manifest.json)"
@@ -325,15 +555,17 @@ def collect(
     run(body)
 
 
-@app.command()
+@app.command(cls=Command)
 def doctor(
     snapshot: SnapshotOption = None,
     flow_logs: Annotated[
         list[str] | None,
-        typer.Option("--flow-logs", help="Flow-log data (file, folder, s3://…), repeatable: name covered but silent "
-                     "interfaces."),
+        typer.Option("--flow-logs", metavar="PATH",
+                     help="Flow-log data (file, folder, s3://…), repeatable: name covered but silent interfaces."),
     ] = None,
-    format: FormatOption = "text",
+    format: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.TEXT,
+    profile: ProfileOption = None,
+    region: ClientRegionOption = None,
 ) -> None:
     """Can the flow logs show what happened? Coverage per interface, traffic type, format, delivery errors."""
 
@@ -341,187 +573,212 @@ def doctor(
         from reach.doctor import diagnose
         from reach.report.doctor import doctor_json, render_doctor_text
 
-        _check_format(format, ("text", "json"))
-        report = diagnose(_load(snapshot, quiet=format == "json").network, flow_logs=flow_logs or None)
-        if format == "json":
+        network = _load(snapshot, quiet=format == Format.JSON).network
+        report = diagnose(network, flow_logs=flow_logs or None, profile=profile, region=region)
+        if format == Format.JSON:
             typer.echo(doctor_json(report))
         else:
-            render_doctor_text(report, stdout_console())
+            render_doctor_text(report, _stdout())
 
     run(body)
 
 
-# --- reach whatif / check / diff ---
-
-FlowLogsOption = Annotated[
-    list[str] | None,
-    typer.Option("--flow-logs", help="Flow logs whose connections to replay (file, folder, s3://…), repeatable."),
-]
-IntentsOption = Annotated[str | None, typer.Option("--intents", help="YAML file of intents to compare too.")]
+# --- reach whatif / check / diff ----------------------------------------------------------------------
 
 
-@app.command()
+@app.command(cls=Command)
 def whatif(
-    changes: Annotated[str, typer.Argument(help="JSON list of EC2 API calls, or `terraform show -json` output.")],
+    changes: Annotated[
+        str, typer.Argument(metavar="CHANGES", help="JSON list of EC2 API calls, or `terraform show -json` output.")
+    ],
     snapshot: SnapshotOption = None,
     flow_logs: FlowLogsOption = None,
     intents: IntentsOption = None,
     log_format: LogFormatOption = None,
-    format: PageFormatOption = "text",
+    format: Annotated[PictureFormat, typer.Option("--format", help="Output format.")] = PictureFormat.TEXT,
     fail_on_break: Annotated[
         bool, typer.Option("--fail-on-break", help="Exit 1 when a live flow (observed, or an intent) would break.")
     ] = False,
+    profile: ProfileOption = None,
+    region: ClientRegionOption = None,
 ) -> None:
     """What would this change break? The flows whose verdict it flips, before and after, and the rule responsible."""
-    from reach.report.whatif import render_whatif_text, whatif_json
 
     def body() -> bool:
-        _check_format(format, ("text", "json", "html"))
-        before = _load(snapshot, quiet=format != "text")
+        from reach.report.whatif import render_whatif_text, whatif_json
+
+        before = _load(snapshot, quiet=format != PictureFormat.TEXT)
         after = before.apply(changes)
         assert after.applied is not None
         result = before.compare(after, flow_logs=flow_logs, intents=intents, log_format=log_format,
-                                notes=after.applied.notes)
+                                notes=after.applied.notes, profile=profile, region=region)
         change_set = after.applied.change_set
         extra = {"changes": len(change_set.changes), "change_format": change_set.kind,
                  "unsupported": change_set.unsupported}
-        title = f"What-if  {len(change_set.changes)} change(s) from {change_set.source} ({change_set.kind}):"
-        if format == "json":
+        title = f"{len(change_set.changes)} change(s) from {change_set.source} ({change_set.kind}):"
+        if format == PictureFormat.JSON:
             typer.echo(whatif_json(result, extra))
-        elif format == "html":
-            _page(result, before.network, after.network, title=title.rstrip(":"))
+        elif format == PictureFormat.HTML:
+            _page(result, before.network, after.network, title=f"What-if  {title.rstrip(':')}")
         else:
-            render_whatif_text(result, stdout_console(), title)
+            render_whatif_text(result, _stdout(), title, _names(before))
         return result.breaks_live_flow
 
     if run(body) and fail_on_break:
         raise typer.Exit(code=1)
 
 
-@app.command()
+@app.command(cls=Command)
 def check(
-    intents: Annotated[str, typer.Argument(help="YAML file of intents: src, dst, port, protocol, expect.")],
+    intents: Annotated[
+        str, typer.Argument(metavar="INTENTS", help="YAML file of intents: src, dst, port, protocol, expect.")
+    ],
     snapshot: SnapshotOption = None,
-    format: FormatOption = "text",
-    junit: Annotated[str | None, typer.Option("--junit", help="Also write a JUnit XML report here.")] = None,
+    format: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.TEXT,
+    junit: Annotated[
+        str | None, typer.Option("--junit", metavar="FILE", help="Also write a JUnit XML report here.")
+    ] = None,
 ) -> None:
     """Assert the network: every intent's expected verdict. Exit 1 when any fails, naming what blocks it."""
-    from reach.report.check import check_json, render_check_text, write_check_junit
 
     def body() -> bool:
-        _check_format(format, ("text", "json"))
-        result = _load(snapshot, quiet=format == "json").check(intents)
+        from reach.report.check import check_json, render_check_text, write_check_junit
+
+        snap = _load(snapshot, quiet=format == Format.JSON)
+        result = snap.check(intents)
         if junit:
             write_check_junit(result, junit)
-        if format == "json":
+        if format == Format.JSON:
             typer.echo(check_json(result))
         else:
-            render_check_text(result, stdout_console())
+            render_check_text(result, _stdout(), _names(snap))
         return result.passed
 
     if not run(body):
         raise typer.Exit(code=1)
 
 
-@app.command()
+@app.command(cls=Command)
 def diff(
-    snap_before: Annotated[str, typer.Argument(help="The snapshot folder before.")],
-    snap_after: Annotated[str, typer.Argument(help="The snapshot folder after.")],
+    snap_before: Annotated[str, typer.Argument(metavar="SNAP_BEFORE", help="The snapshot folder before.")],
+    snap_after: Annotated[str, typer.Argument(metavar="SNAP_AFTER", help="The snapshot folder after.")],
     flow_logs: FlowLogsOption = None,
     intents: IntentsOption = None,
     log_format: LogFormatOption = None,
-    format: PageFormatOption = "text",
+    format: Annotated[PictureFormat, typer.Option("--format", help="Output format.")] = PictureFormat.TEXT,
+    profile: ProfileOption = None,
+    region: ClientRegionOption = None,
 ) -> None:
     """The rule-level differences between two snapshots, and the flows whose verdict they flip."""
-    from reach.report.whatif import render_whatif_text, whatif_json
 
     def body() -> None:
-        _check_format(format, ("text", "json", "html"))
-        before, after = _load(snap_before, quiet=format != "text"), _load(snap_after, quiet=format != "text")
-        result = before.compare(after, flow_logs=flow_logs, intents=intents, log_format=log_format)
-        if format == "json":
+        from reach.report.whatif import render_whatif_text, whatif_json
+
+        quiet = format != PictureFormat.TEXT
+        before, after = _load(snap_before, quiet=quiet), _load(snap_after, quiet=quiet)
+        result = before.compare(after, flow_logs=flow_logs, intents=intents, log_format=log_format, profile=profile,
+                                region=region)
+        if format == PictureFormat.JSON:
             typer.echo(whatif_json(result))
-        elif format == "html":
+        elif format == PictureFormat.HTML:
             _page(result, before.network, after.network, title=f"Diff  {snap_before} -> {snap_after}")
         else:
-            render_whatif_text(result, stdout_console(), f"Diff  {snap_before} -> {snap_after}:")
+            render_whatif_text(result, _stdout(), f"Diff  {snap_before} -> {snap_after}:", _names(after))
 
     run(body)
 
 
-# --- reach reconcile ---
+# --- reach reconcile ----------------------------------------------------------------------------------
 
 
-@app.command()
+def _write_suggestions(result: ReconcileResult, path: Path) -> None:
+    from reach.reconcile.suggest import suggested_changes
+
+    calls = suggested_changes(result.rule_usage)
+    try:
+        path.write_text(json.dumps(calls, indent=2) + "\n")
+    except OSError as exc:
+        raise ReachError(f"cannot write {path}: {exc.strerror}") from None
+    typer.echo(f"reach: wrote {len(calls)} suggested change(s) to {path}", err=True)
+
+
+@app.command(cls=Command)
 def reconcile(
     flowlog: FlowLogArgs,
     snapshot: SnapshotOption = None,
     log_format: LogFormatOption = None,
     cloudtrail: Annotated[
         list[str] | None,
-        typer.Option("--cloudtrail", help="CloudTrail logs (files or folders, plain or .gz), repeatable: name the "
-                     "change behind each disagreement."),
+        typer.Option("--cloudtrail", metavar="PATH",
+                     help="CloudTrail logs (files or folders, plain or .gz), repeatable: name the change behind "
+                          "each disagreement."),
     ] = None,
-    format: PageFormatOption = "text",
+    format: Annotated[PictureFormat, typer.Option("--format", help="Output format.")] = PictureFormat.TEXT,
     quiet: LogsQuietOption = False,
+    profile: ProfileOption = None,
+    region: ClientRegionOption = None,
     rule_usage: Annotated[
-        bool, typer.Option("--rule-usage", help="Text: list allow rules nothing used, and rules far wider than used.")
+        bool, typer.Option("--rule-usage", help="Text: the allow rules nothing used, and those far wider than used.")
     ] = False,
     suggest_changes: Annotated[
         Path | None,
-        typer.Option("--suggest-changes", help="Write a change set (EC2 API calls) that revokes unused security "
-                     "group rules and narrows far wider ones, for reach whatif to check first."),
+        typer.Option("--suggest-changes", metavar="FILE",
+                     help="Write a change set (EC2 API calls) that revokes unused security group rules and narrows "
+                          "far wider ones, for reach whatif to check first."),
     ] = None,
 ) -> None:
     """Flow logs against the snapshot: every REJECT attributed to its rule, every disagreement dated."""
-    from reach.reconcile import CloudTrail
-    from reach.reconcile import reconcile as reconcile_logs
-    from reach.reconcile.suggest import suggested_changes
-    from reach.report.reconcile import reconcile_json, render_reconcile_text
-    from reach.report.usage import render_usage_text
 
     def body() -> None:
-        _check_format(format, ("text", "json", "html"))
-        snap = _load(snapshot, quiet=quiet or format != "text")
+        from reach.flowlogs import read_flow_logs
+        from reach.reconcile import CloudTrail
+        from reach.reconcile import reconcile as reconcile_logs
+        from reach.report.reconcile import reconcile_json, render_reconcile_text
+
+        snap = _load(snapshot, quiet=quiet or format != PictureFormat.TEXT)
         trail = CloudTrail.load(cloudtrail) if cloudtrail else None
-        stream = flowlogs.read_flow_logs(flowlog, log_format=log_format, quiet=quiet)
+        stream = read_flow_logs(flowlog, log_format=log_format, quiet=quiet, profile=profile, region=region)
         result = reconcile_logs(snap.network, stream, read_stats=stream.stats, cloudtrail=trail)
         if suggest_changes is not None:
-            calls = suggested_changes(result.rule_usage)
-            try:
-                suggest_changes.write_text(json.dumps(calls, indent=2) + "\n")
-            except OSError as exc:
-                raise ReachError(f"cannot write {suggest_changes}: {exc.strerror}") from None
-            typer.echo(f"reach: wrote {len(calls)} suggested change(s) to {suggest_changes}", err=True)
-        if format == "json":
+            _write_suggestions(result, suggest_changes)
+        if format == PictureFormat.JSON:
             typer.echo(reconcile_json(result))
-        elif format == "html":
+        elif format == PictureFormat.HTML:
             _page(result, snap.network)
         elif rule_usage:
-            render_usage_text(result.rule_usage, stdout_console())
+            from reach.report.usage import render_usage_text
+
+            render_usage_text(result.rule_usage, _stdout())
         else:
-            render_reconcile_text(result, stdout_console())
+            render_reconcile_text(result, _stdout(), _names(snap))
 
     run(body)
 
 
-def _explain_with_flow_logs(snap: Snapshot, src: str, dst: str, port: str, protocol: str, src_port: int | None,
-                            flow_logs: list[str], format: str) -> None:
-    """`explain --flow-logs`: the explanation, then what the logs recorded for it (JSON: an `observed` field)."""
-    from reach.reconcile import observe
-    from reach.report.reconcile import render_observed_text
+# --- reach schema -------------------------------------------------------------------------------------
 
-    result = snap.explain(src, dst, port, protocol, src_port)
-    stream = flowlogs.read_flow_logs(flow_logs, quiet=True)
-    observed = observe(snap.network, result, stream, read_stats=stream.stats)
-    if format == "json":
-        typer.echo(json.dumps({**result.model_dump(mode="json"), "observed": observed.model_dump(mode="json")},
-                              indent=2))
-    elif format in ("html", "mermaid"):
-        _picture(result, format, snap, observed)
-    else:
-        render_explanation_text(result, stdout_console())
-        render_observed_text(observed, stdout_console())
+
+@app.command(cls=Command)
+def schema(
+    command: Annotated[
+        list[str],
+        typer.Argument(metavar="COMMAND...", help="explain, reconcile, whatif, diff, check, doctor or 'logs summary'."),
+    ],
+) -> None:
+    """Print the JSON Schema of a command's --format json output (generated from the models that make it)."""
+
+    def body() -> None:
+        import json
+
+        from reach.report.outputs import SCHEMAS
+        from reach.report.outputs import schema as output_schema
+
+        name = " ".join(command).replace("-", " ")
+        if name not in SCHEMAS:
+            raise ReachError(f"no JSON output named '{name}': one of {', '.join(SCHEMAS)}")
+        typer.echo(json.dumps(output_schema(name), indent=2))
+
+    run(body)
 
 
 def main() -> None:

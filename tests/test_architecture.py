@@ -24,8 +24,8 @@ ORDER = [
     "spark",
     "report",
     "api",
-    "cli",
     "__init__",
+    "cli",
     "__main__",
 ]
 # Stages that work on the compiled model only: they never import the AWS shapes of reach.snapshot.

@@ -45,10 +45,13 @@ _DATA_WITHOUT_FLOW_LOG = (
 )
 
 
-def diagnose(network: Network, *, flow_logs: Sequence[str] | None = None) -> DoctorReport:
-    """Diagnose a compiled snapshot's flow logs; `flow_logs`: paths of flow-log data (files, folders, s3://…)."""
+def diagnose(network: Network, *, flow_logs: Sequence[str] | None = None, profile: str | None = None,
+             region: str | None = None) -> DoctorReport:
+    """Diagnose a compiled snapshot's flow logs; `flow_logs`: paths of flow-log data (files, folders, s3://…),
+    read with the AWS client's `profile` and `region`."""
     covering = covering_logs(network)
-    observed = observe(flow_logs, log_format=_shared_format(network.flow_logs)) if flow_logs else None
+    observed = (observe(flow_logs, log_format=_shared_format(network.flow_logs), profile=profile, region=region)
+                if flow_logs else None)
     interfaces = interface_coverage(network, covering, observed.per_interface if observed else None)
     reports = [_flow_log_report(network, config, interfaces) for config in network.flow_logs]
     findings = [f for report in reports for f in report.findings]

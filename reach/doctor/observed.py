@@ -22,10 +22,11 @@ class ObservedData:
     files: int = 0
 
 
-def observe(sources: Sequence[str], *, log_format: str | None = None) -> ObservedData:
+def observe(sources: Sequence[str], *, log_format: str | None = None, profile: str | None = None,
+            region: str | None = None) -> ObservedData:
     """Count records by interface, action and log status. `log_format` is the format of lines that no
-    header line precedes (CloudWatch Logs exports have none)."""
-    stream = read_flow_logs(list(sources), log_format=log_format, quiet=True)
+    header line precedes (CloudWatch Logs exports have none); `profile` and `region` the AWS client's."""
+    stream = read_flow_logs(list(sources), log_format=log_format, quiet=True, profile=profile, region=region)
     counts: dict[tuple[str, str | None, str | None], int] = {}
     for batch in stream:
         table = pa.table({name: batch.column(name) for name in ("interface_id", "action", "log_status")})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from reach.engine.explanation import Explanation, Flow
 from reach.engine.graph import build_path_graph
@@ -13,6 +13,9 @@ from reach.errors import ResolveError
 from reach.model.addr import format_address
 from reach.model.network import Network
 from reach.model.rules import protocol_name, protocol_number
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 def parse_protocol(text: str | int) -> int:

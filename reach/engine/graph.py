@@ -3,9 +3,12 @@ nodes; the hops a packet can take as edges. Built once per network and reused by
 
 from __future__ import annotations
 
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from reach.model.network import Network
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 INTERNET = "internet"
 
@@ -15,6 +18,8 @@ def vpc_router(vpc_id: str) -> str:
 
 
 def build_path_graph(network: Network) -> nx.MultiDiGraph:
+    import networkx as nx  # here, not at the top: explain's start-up does not wait for it
+
     graph = nx.MultiDiGraph()
     graph.add_node(INTERNET, kind="internet")
     for vpc in network.vpcs.values():

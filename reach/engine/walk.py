@@ -9,8 +9,7 @@ notes the records flow logs would write on each interface it crosses.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from reach.engine.explanation import Blocker, FlowLogRecord, Hop
 from reach.engine.fixes import suggest_fix
@@ -39,6 +38,9 @@ _MAX_ROUTINGS = 32  # a packet routed more often than this is in a loop (applian
 
 # Where a leg ended: an interface, the internet, or a gateway that leaves the snapshot (VPN, endpoint…).
 Arrival = tuple[str, str, Packet]  # (kind: interface | internet | exit, id, packet as delivered)
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 @dataclass

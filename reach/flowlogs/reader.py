@@ -44,6 +44,8 @@ class FlowLogStream:
         s3_client: Any,
         logs_client: Any,
         page_size: int | None,
+        profile: str | None = None,
+        region: str | None = None,
     ) -> None:
         self.sources = [os.fspath(s) for s in sources]
         self.log_format = log_format
@@ -54,6 +56,7 @@ class FlowLogStream:
         self._s3 = s3_client
         self._logs = logs_client
         self._page_size = page_size
+        self._profile, self._region = profile, region  # the AWS client's, as the AWS CLI means them
         self._started = False
         self._nulls: dict[tuple[pa.DataType, int], pa.Array] = {}
         self._schemas: dict[tuple[tuple[str, pa.DataType], ...], pa.Schema] = {}
@@ -101,7 +104,7 @@ class FlowLogStream:
         from botocore.exceptions import BotoCoreError
 
         try:
-            client = boto3.client(service)
+            client = boto3.Session(profile_name=self._profile, region_name=self._region).client(service)
         except BotoCoreError as exc:
             raise FlowLogError(f"cannot make an AWS {service} client: {exc}") from exc
         if service == "s3":
@@ -239,12 +242,15 @@ def read_flow_logs(
     logs_client: Any = None,
     filters: Filters | None = None,
     page_size: int | None = None,
+    profile: str | None = None,
+    region: str | None = None,
 ) -> FlowLogStream:
     """Read VPC Flow Logs from files, folders, `s3://bucket/prefix` and `cloudwatch://<log-group>`.
 
     `log_format` (`${version} ${account-id} …`) is the format of lines before any header; without it, the
     default (version 2) format. `page_size` caps S3 listing and CloudWatch pages (for tests; AWS's default
-    otherwise). A missing local path is reported at once; remote sources are reported when first read.
+    otherwise). `profile` and `region` make the S3 and CloudWatch Logs clients, when none is given. A missing
+    local path is reported at once; remote sources are reported when first read.
     """
     if not sources:
         raise FlowLogError("no flow-log source given")
@@ -260,4 +266,6 @@ def read_flow_logs(
         s3_client=s3_client,
         logs_client=logs_client,
         page_size=page_size,
+        profile=profile,
+        region=region,
     )

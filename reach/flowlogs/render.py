@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from reach.flowlogs.summary import Summary
 
@@ -77,7 +78,7 @@ def render_summary(s: Summary, console: Console) -> None:
     if s.stats.bad_lines:
         # One "file:line: reason" per line, as compilers print them, so the place can be copied whole.
         st = s.stats
-        console.print(f"[bold]Unparsable lines[/bold] (first {len(st.bad_lines)} of {st.unparsable:,})")
+        console.print(Text.assemble(("Unparsable lines", "bold"), f" (first {len(st.bad_lines)} of {st.unparsable:,})"))
         for b in s.stats.bad_lines:
             console.print(f"{b.source}:{b.line}: {b.reason}", soft_wrap=True, markup=False)
             console.print(f"    {b.text[:300]}", soft_wrap=True, markup=False)

@@ -36,6 +36,7 @@ _LOW, _HIGH = np.iinfo(np.int64).min, np.iinfo(np.int64).max
 _KEYS = ["interface", "egress", "response", "sf", "sh", "sl", "df", "dh", "dl", "service_port", "protocol",
          "accept", "ref", "sg_ref", "nacl_ref"]
 _DENSE_CELLS = 1 << 22
+TIMELINE_BUCKETS = 240  # at most this many buckets in a disagreement's timeline
 _WIDTHS = (60, 120, 600, 1200, 3600, 7200, 21600, 43200, 86400)  # each a multiple of the one before
 MAX_BUCKETS = 240  # a timeline's buckets at most (wider buckets past that)
 
@@ -323,7 +324,7 @@ class Drift:
 
     def change_points(self, keys: set[int], history: pa.Table) -> dict[int, ChangePoint | None]:
         """The flip of the observed action for each history key."""
-        found: dict[int, ChangePoint | None] = dict.fromkeys(keys)
+        found: dict[int, ChangePoint | None] = dict.fromkeys(keys, None)
         key = history["key"].to_numpy()
         wanted = np.isin(key, np.fromiter(keys, dtype=np.int64, count=len(keys)))
         cols = {name: history[name].to_numpy()[wanted] for name in history.column_names}
@@ -348,7 +349,8 @@ class Drift:
         }
         bounds = np.flatnonzero(np.diff(cell[:, 0])) + 1
         for part in np.split(np.arange(m), bounds):
-            found[int(cell[part[0], 0])] = _flip({name: values[part] for name, values in per_minute.items()})
+            minutes = {name: values[part] for name, values in per_minute.items()}
+            found[int(cell[part[0], 0])] = _flip(minutes)
         return found
 
     def result(self, registry: RuleRegistry, interface_ids: list[str], network: Network,

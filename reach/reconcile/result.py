@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, computed_field
+
+from reach.model.vocabulary import Kind, Reason
 
 
 class _Frozen(BaseModel):
@@ -100,6 +102,20 @@ class Blocking(_Frozen):
     interfaces: list[str] = []  # the interfaces that logged them, most records first
     # the rule's REJECT records over time, with the ACCEPT records it should have rejected (disagreements)
     timeline: Timeline | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def reason(self) -> Reason | None:
+        """The reason code of the rule's kind, as `explain` gives it for the same block."""
+        return _BLOCKING_REASONS.get(self.kind)
+
+
+# What a REJECT recorded by flow logs can be attributed to: a filter at the interface, or BPA.
+_BLOCKING_REASONS: dict[str, Reason] = {
+    Kind.NETWORK_ACL: Reason.SUBNET_ACL_RESTRICTION,
+    Kind.SECURITY_GROUP: Reason.ENI_SG_RULES_MISMATCH,
+    Kind.VPC_BLOCK_PUBLIC_ACCESS: Reason.VPC_BLOCK_PUBLIC_ACCESS_ENABLED,
+}
 
 
 class Disagreement(_Frozen):

@@ -8,9 +8,10 @@ from types import TracebackType
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, Task, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from rich.text import Text
 
+from reach.report.layout import Cell, Column, left_out, print_table
+from reach.report.safe import clean, escape_markup
 from reach.snapshot.collector import CollectResult
 
 # The resource counts worth a word in the summary, by call.
@@ -55,7 +56,8 @@ class CollectProgress:
         with self._lock:
             task = self._tasks.get(target)
             if task is None:
-                self._tasks[target] = self._progress.add_task(target, total=calls)
+                # the description is read as rich markup by the progress column: escaped
+                self._tasks[target] = self._progress.add_task(escape_markup(target), total=calls)
             else:
                 self._progress.update(task, total=(self._progress.tasks[task].total or 0) + calls)
 
@@ -79,22 +81,22 @@ def render_collect_text(result: CollectResult, console: Console, *, quiet: bool 
         for (account, region), counts in sorted(items.items()):
             words = [f"{counts[call]} {label}{'' if counts[call] == 1 else 's'}" for call, label in _HEADLINE
                      if counts.get(call)]
-            console.print(f"  {account}/{region}: {', '.join(words) or 'nothing'}")
+            console.print(Text(clean(f"  {account}/{region}: {', '.join(words) or 'nothing'}")))
     if result.errors:
         denied = len(result.denied)
         title = f"{len(result.errors)} call(s) failed" + (f", {denied} denied" if denied else "")
-        table = Table(title=title, title_justify="left", title_style="bold red", box=None,
-                      header_style="bold", pad_edge=False)
-        for column in ("account/region", "call", "resource", "error"):
-            table.add_column(column, overflow="fold")
-        for error in result.errors:
-            table.add_row(f"{error.account}/{error.region}", error.action, error.resource or "",
-                          Text(f"{error.code}: {error.message}", style="red" if error.denied else "yellow"))
-        console.print(table)
+        rows: list[list[Cell]] = [
+            [clean(f"{error.account}/{error.region}"), clean(error.action), clean(error.resource or ""),
+             Text(clean(f"{error.code}: {error.message}"), style="red" if error.denied else "yellow")]
+            for error in result.errors
+        ]
+        columns = [Column("account/region", drop=1), Column("call"), Column("resource", drop=2), Column("error")]
+        left_out(console, print_table(console, columns, rows, title=Text(title, style="bold red")),
+                 f"{result.outdir}/manifest.json")
         if denied:
             console.print("  Denied calls are left out of the snapshot: `reach collect --print-policy` "
                           "prints the policy that allows every call.")
     if not quiet and result.collected:
         out = result.outdir
-        console.print(f"Snapshot in {out}; next: reach explain SRC DST PORT --snapshot {out}, "
-                      f"reach doctor --snapshot {out}")
+        console.print(Text(clean(f"Snapshot in {out}; next: reach explain SRC DST PORT --snapshot {out}, "
+                                 f"reach doctor --snapshot {out}")), soft_wrap=True)

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-import json
-
 from rich.console import Console
-from rich.padding import Padding
-from rich.table import Table
 from rich.text import Text
 
 from reach.doctor.report import DoctorReport, Finding, FlowLogReport, InterfaceCoverage
+from reach.report.layout import Cell, Column, left_out, one_line, paragraph, print_table
+from reach.report.outputs import Versioned, dumps
+from reach.report.safe import clean
+
+
+class DoctorOutput(DoctorReport, Versioned):
+    """`reach doctor`."""
+
+
+def doctor_json(report: DoctorReport) -> str:
+    return dumps(DoctorOutput.model_validate(dict(report)))
+
 
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 _STATUS_STYLE = {
@@ -17,22 +25,9 @@ _STATUS_STYLE = {
 }
 
 
-def doctor_json(report: DoctorReport) -> str:
-    return json.dumps(report.model_dump(mode="json"), indent=2)
-
-
 def render_doctor_text(report: DoctorReport, console: Console) -> None:
-    _flow_logs(report.flow_logs, console)
-    _interfaces(report.interfaces, console, with_data=report.data is not None)
-    if report.data is not None:
-        data = report.data
-        console.print(
-            f"Flow-log data: {data.records} records in {data.files} file(s), {data.interfaces} interfaces"
-            + (f", {data.unparsable} unparsable lines" if data.unparsable else "")
-            + (f", {data.unknown_count} interfaces not in the snapshot" if data.unknown_count else "")
-        )
-        console.print()
-    _findings(report.findings, console)
+    """The summary first (can the flow logs show what happened?), then the findings with their fixes, then
+    the flow logs and the coverage of each interface."""
     summary = report.summary
     parts = [
         f"{summary.flow_logs} flow log{'s' if summary.flow_logs != 1 else ''}",
@@ -44,64 +39,72 @@ def render_doctor_text(report: DoctorReport, console: Console) -> None:
             parts.append(f"{count} {what}")
     verdict = Text(f"{_plural(summary.errors, 'error')}, {_plural(summary.warnings, 'warning')}",
                    style="bold red" if summary.errors else ("yellow" if summary.warnings else "green"))
-    console.print(Text.assemble(("Summary  ", "bold"), ", ".join(parts), "; ", verdict))
+    paragraph(console, Text.assemble(("Summary  ", "bold"), ", ".join(parts), "; ", verdict))
+    console.print()
+    _findings(report.findings, console)
+    _flow_logs(report.flow_logs, console)
+    _interfaces(report.interfaces, console, with_data=report.data is not None)
+    if report.data is not None:
+        data = report.data
+        paragraph(console,
+            f"Flow-log data: {data.records} records in {data.files} file(s), {data.interfaces} interfaces"
+            + (f", {data.unparsable} unparsable lines" if data.unparsable else "")
+            + (f", {data.unknown_count} interfaces not in the snapshot" if data.unknown_count else "")
+        )
 
 
 def _flow_logs(reports: list[FlowLogReport], console: Console) -> None:
     if not reports:
         return
-    table = Table(title="Flow logs", title_justify="left", title_style="bold", box=None, header_style="bold",
-                  pad_edge=False)
-    for column in ("flow log", "resource", "traffic", "destination", "window", "format", "delivery", "ENIs"):
-        table.add_column(column, overflow="fold")
+    rows: list[list[Cell]] = []
     for report in reports:
         fmt = "default" if report.default_format else "custom"
         if report.missing_fields:
             count = len(report.missing_fields)
             fmt += f" (lacks {count} field{'s' if count > 1 else ''})"
-        delivery = Text(report.deliver_logs_status or "?",
+        delivery = Text(clean(report.deliver_logs_status or "?"),
                         style="red" if (report.deliver_logs_status or "").upper() == "FAILED" else "green")
         if report.deliver_logs_error_message:
-            delivery.append(f": {report.deliver_logs_error_message}")
+            delivery.append(f": {clean(report.deliver_logs_error_message)}")
         partial = (report.traffic_type or "ALL") != "ALL"
-        traffic = Text(report.traffic_type or "?", style="yellow" if partial else "")
+        traffic = Text(clean(report.traffic_type or "?"), style="yellow" if partial else "")
         interval = f"{report.aggregation_interval // 60} min" if report.aggregation_interval else "?"
         # A CloudWatch Logs destination is an ARN ending in the log group's name: the name says it all.
         where = (report.destination or "(none)").split(":log-group:")[-1]
-        destination = f"{report.destination_type or 'cloud-watch-logs'} {where}"
-        table.add_row(report.id, f"{report.level} {report.resource_id}", traffic, destination, interval, fmt,
-                      delivery, str(len(report.interfaces)))
-    console.print(table)
+        destination = clean(f"{report.destination_type or 'cloud-watch-logs'} {where}")
+        rows.append([clean(report.id), clean(f"{report.level} {report.resource_id}"), traffic, destination,
+                     interval, fmt, delivery, str(len(report.interfaces))])
+    columns = [Column("flow log"), Column("resource", drop=3), Column("traffic"), Column("destination", drop=4),
+               Column("window", drop=6), Column("format", drop=2), Column("delivery"), Column("ENIs", drop=5)]
+    left_out(console, print_table(console, columns, rows, title="Flow logs"))
     console.print()
 
 
 def _interfaces(entries: list[InterfaceCoverage], console: Console, *, with_data: bool) -> None:
     if not entries:
         return
-    table = Table(title="Coverage", title_justify="left", title_style="bold", box=None, header_style="bold",
-                  pad_edge=False)
-    columns = ["interface", "name", "subnet", "flow logs", "captures", "status"]
-    if with_data:
-        columns.append("records")
-    for column in columns:
-        table.add_column(column, overflow="fold")
+    rows: list[list[Cell]] = []
     for entry in entries:
         logs = ", ".join(
             f"{c.flow_log_id} ({c.level}{'' if c.delivering else ', failing'})" for c in entry.flow_logs
         ) or "-"
-        row: list[str | Text] = [
-            entry.interface_id,
-            entry.name or _short(entry.description) or entry.kind,
-            entry.subnet_id,
-            logs,
+        row: list[Cell] = [
+            clean(entry.interface_id),
+            clean(entry.name or _short(entry.description) or entry.kind),
+            clean(entry.subnet_id),
+            clean(logs),
             "ALL" if len(entry.captures) == 2 else (", ".join(entry.captures) or "-"),
             Text(entry.status, style=_STATUS_STYLE[entry.status]),
         ]
         if with_data:
             observed = entry.observed
             row.append(str(observed.records) if observed else "-")
-        table.add_row(*row)
-    console.print(table)
+        rows.append(row)
+    columns = [Column("interface"), Column("name", drop=2), Column("subnet", drop=3), Column("flow logs", drop=1),
+               Column("captures", drop=4), Column("status")]
+    if with_data:
+        columns.append(Column("records", right=True))
+    left_out(console, print_table(console, columns, rows, title="Coverage"))
     console.print()
 
 
@@ -116,8 +119,8 @@ def _plural(count: int, word: str) -> str:
 
 def _findings(findings: list[Finding], console: Console) -> None:
     if not findings:
-        console.print(Text("No problem found: every interface is covered by a delivering flow log that "
-                           "records ALL traffic with the fields reconcile uses.", style="green"))
+        paragraph(console, Text("No problem found: every interface is covered by a delivering flow log that "
+                                "records ALL traffic with the fields reconcile uses.", style="green"))
         console.print()
         return
     console.print(Text("Findings", style="bold"))
@@ -132,11 +135,19 @@ def _findings(findings: list[Finding], console: Console) -> None:
         else:
             merged.append((finding, [finding.subject]))
     for finding, subjects in merged:
-        console.print(Text.assemble(
+        paragraph(console, Text.assemble(
             (f"{finding.severity.upper():<8}", _SEVERITY_STYLE[finding.severity]),
-            (", ".join(subjects), "bold"), "  ", finding.summary,
+            (clean(", ".join(subjects)), "bold"), "  ", clean(finding.summary),
         ))
-        console.print(Padding(Text(f"why: {finding.detail}", style="dim"), (0, 0, 0, 8)))
+        paragraph(console, Text(f"why: {clean(finding.detail)}", style="dim"), indent=8)
         if finding.fix:
-            console.print(Padding(Text(f"fix: {finding.fix}"), (0, 0, 0, 8)))
+            _fix(console, clean(finding.fix))
     console.print()
+
+
+def _fix(console: Console, fix: str) -> None:
+    # A fix that is an AWS CLI call is printed whole on one line, to copy; prose wraps.
+    if fix.startswith("aws "):
+        one_line(console, Text(f"        fix: {fix}"))
+    else:
+        paragraph(console, f"fix: {fix}", indent=8)

@@ -1,74 +1,181 @@
-"""`reach explain` output: a hop table, the verdict, the blocker in plain words, the smallest fix."""
+"""`reach explain` output, the answer first: the verdict on line 1, the blocker in plain words with its
+name, the fix as one line to copy, a one-line path strip; then the records flow logs should show, and the
+hop-by-hop walk only when asked (`--hops`)."""
 
 from __future__ import annotations
 
-import json
+import re
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
-from reach.engine.explanation import Explanation
+from reach.engine.explanation import Blocker, Explanation, Flow, Hop
+from reach.report.console import symbols
+from reach.report.layout import Cell, Column, left_out, one_line, paragraph, print_table
+from reach.report.names import Names
+from reach.report.safe import clean
 
-_CONTRACT_BLOCKER = ("kind", "id", "direction", "rule", "return_path", "groups", "detail")
+# The short word for each kind in the path strip (AWS's own id prefixes).
+_SHORT = {
+    "security-group": "sg", "network-acl": "nacl", "route-table": "rtb", "internet-gateway": "igw",
+    "egress-only-internet-gateway": "eigw", "nat-gateway": "nat", "network-interface": "eni",
+    "vpc-peering-connection": "pcx", "transit-gateway": "tgw", "transit-gateway-route-table": "tgw-rtb",
+    "vpc-endpoint": "vpce", "vpn-gateway": "vgw", "vpn-connection": "vpn", "load-balancer": "elb",
+    "internet": "internet", "vpc-block-public-access": "bpa",
+}
+# A fix is prose, then the AWS CLI call that makes it: "allow ports 3306 before rule 100: aws ec2 …".
+_COMMAND = re.compile(r"(?:^|: )(aws \S+ \S.*)$")
 
 
-def explanation_json(explanation: Explanation) -> str:
-    return json.dumps(explanation.model_dump(mode="json"), indent=2)
-
-
-def render_explanation_text(explanation: Explanation, console: Console) -> None:
-    flow = explanation.flow
-    port = f":{flow.dst_port}" if flow.dst_port is not None else ""
-    if flow.protocol in ("icmp", "icmpv6") and flow.icmp_code:
-        port += f"/{flow.icmp_code}"
+def flow_text(flow: Flow, arrow: str = "->") -> str:
+    """`10.0.1.100 -> 10.0.2.50 tcp 3306`, `… icmp type 8 code 0`, `… all traffic`."""
+    if flow.protocol in ("icmp", "icmpv6"):
+        what = flow.protocol + ("" if flow.dst_port is None else f" type {flow.dst_port}")
+        what += "" if flow.icmp_code is None else f" code {flow.icmp_code}"
+    elif flow.protocol == "all":
+        what = "all traffic"
+    else:
+        what = flow.protocol + ("" if flow.dst_port is None else f" {flow.dst_port}")
     src_port = f" from port {flow.src_port}" if flow.src_port is not None else ""
-    console.print(Text.assemble(("Flow  ", "bold"), f"{flow.src} -> {flow.dst}{port} ({flow.protocol}){src_port}"))
-    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-    for column in ("", "component", "dir", "decision", "rule", "detail"):
-        table.add_column(column, overflow="fold")
+    return f"{clean(flow.src)} {arrow} {clean(flow.dst)} {what}{src_port}"
+
+
+def render_explanation_text(explanation: Explanation, console: Console, names: Names | None = None, *,
+                            hops: bool = False) -> None:
+    names = names or Names()
+    marks = symbols(console)
+    verdict_style = "bold green" if explanation.accepted else "bold red"
+    console.print(Text.assemble((explanation.verdict, verdict_style), "  ", flow_text(explanation.flow, marks["to"]),
+                                "  ", (clean(explanation.reason), "dim")))
+    for index, blocker in enumerate(explanation.blockers):
+        _blocker(console, names, blocker, "Blocked by" if index == 0 else "Also blocked by")
+    if explanation.fix:
+        _fix(console, names, explanation.fix)
+    _path(console, names, explanation, marks)
+    if explanation.flow_logs:
+        _flow_logs(console, explanation)
+    for note in explanation.notes:
+        paragraph(console, Text(f"note: {clean(names.tag(note))}", style="dim"))
+    if hops:
+        render_hops(explanation.hops, console, names)
+
+
+def hops_hint(console: Console) -> None:
+    """The last line of an explanation printed without its hops."""
+    console.print(Text("(--hops: every hop, both ways, with the rule that decided it)", style="dim"))
+
+
+def _blocker(console: Console, names: Names, blocker: Blocker, lead: str) -> None:
+    where = "on the return path" if blocker.return_path else "on the way there"
+    words = Text.assemble((lead, "bold red"), "  ", clean(names.tag(blocker.detail)), f" ({where})")
+    paragraph(console, words)
+    if blocker.blocked_ports:
+        paragraph(console, f"client ports blocked: {clean(blocker.blocked_ports)}", indent=2)
+
+
+def _fix(console: Console, names: Names, fix: str) -> None:
+    found = _COMMAND.search(fix)
+    if found is None:
+        paragraph(console, Text.assemble(("Fix", "bold"), "  ", clean(names.tag(fix))))
+        return
+    prose = fix[: found.start()].strip()
+    if prose:
+        paragraph(console, Text.assemble(("Fix", "bold"), "  ", clean(names.tag(prose)), ":"))
+    else:
+        console.print(Text("Fix", style="bold"))
+    one_line(console, Text(clean(found.group(1))))
+
+
+def _strip_parts(hops: list[Hop], names: Names, marks: dict[str, str], named: str, ends: tuple[str, str]) -> list[str]:
+    """One part per hop: the end interfaces as what they are, each filter and gateway with its mark.
+    `named`: which parts carry their name: "all", "denied" (only the blocking ones), "none", or "grouped"
+    (kinds only, and the hops that let it through in a row as one part). `ends`: what to call a leg's ends
+    when they are not interfaces (an address on premises, the internet)."""
+    parts: list[str] = []
+    passed: list[str] = []  # "grouped": the run of hops that let it through
+    for i, hop in enumerate(hops):
+        short = _SHORT.get(hop.kind, hop.kind)
+        if hop.kind == "network-interface" and (i == 0 or i == len(hops) - 1):
+            if passed:
+                parts.append(f"{'·'.join(passed)} {marks['ok']}")
+                passed = []
+            parts.append(names.endpoint(hop.id))
+            continue
+        denied = hop.decision == "deny"
+        if named == "grouped" and not denied:
+            passed.append(short)
+            continue
+        if passed:
+            parts.append(f"{'·'.join(passed)} {marks['ok']}")
+            passed = []
+        label = names.short(hop.id, short) if named == "all" or (named in ("denied", "grouped") and denied) else short
+        mark = marks["no"] if denied else marks["ok"]
+        rule = f" #{hop.rule}" if denied and hop.kind == "network-acl" and hop.rule is not None else ""
+        parts.append(f"{label} {mark}{rule}")
+    if passed:
+        parts.append(f"{'·'.join(passed)} {marks['ok']}")
+    if hops and hops[0].kind != "network-interface":
+        parts.insert(0, ends[0])
+    if hops and hops[-1].kind != "network-interface" and hops[-1].decision != "deny":
+        parts.append(ends[1])
+    return [clean(part) for part in parts]
+
+
+def _path(console: Console, names: Names, explanation: Explanation, marks: dict[str, str]) -> None:
+    hops, flow = explanation.hops, explanation.flow
+    forward = [h for h in hops if not h.return_path]
+    back = [h for h in hops if h.return_path]
+    if not forward:
+        return
+    back_blocked = any(h.decision == "deny" for h in back)
+    # the response's fate, when it is all that is left to say: only after a request that gets through
+    response_ok = bool(back) and not back_blocked and not any(h.decision == "deny" for h in forward)
+    lines = []
+    for named in ("all", "denied", "none", "grouped"):
+        there = f" {marks['to']} ".join(_strip_parts(forward, names, marks, named, (flow.src, flow.dst)))
+        if response_ok:
+            there += f"  {marks['back']} {marks['ok']}"
+        lines = [("Path  ", there)]
+        if back_blocked:
+            ends = (flow.dst, flow.src)
+            lines.append(("Back  ", f" {marks['to']} ".join(_strip_parts(back, names, marks, named, ends))))
+        if all(len(lead) + len(line) <= console.width for lead, line in lines):
+            break
+    for lead, line in lines:
+        one_line(console, Text.assemble((lead, "bold"), line))
+
+
+def _flow_logs(console: Console, explanation: Explanation) -> None:
+    rows: list[list[Cell]] = []
+    for record in explanation.flow_logs:
+        ports = f"{_port(record.srcport)} -> {_port(record.dstport)}"
+        what = f"{clean(record.srcaddr)} -> {clean(record.dstaddr)} {ports}"
+        rows.append([clean(record.interface_id), record.direction, what + (" (response)" if record.return_path else ""),
+                     Text(record.action, style="green" if record.action == "ACCEPT" else "red")])
+    columns = [Column("interface"), Column("direction", drop=1), Column("record"), Column("action")]
+    left_out(console, print_table(console, columns, rows, title="Flow logs should show"))
+
+
+def render_hops(hops: list[Hop], console: Console, names: Names | None = None) -> None:
+    """Every hop, forward then return: its mark, component (named), direction and rule, then the detail."""
+    names = names or Names()
+    marks = symbols(console)
     leg = None
-    for hop in explanation.hops:
+    for hop in hops:
         label = "return" if hop.return_path else "forward"
         if label != leg:
             leg = label
-            table.add_row(Text(label, style="dim italic"), "", "", "", "", "")
-        decision = Text(hop.decision, style="green" if hop.decision == "allow" else "bold red")
-        table.add_row(
-            "",
-            f"{hop.kind} {hop.id or ''}".strip(),
-            hop.direction or "",
-            decision,
-            "" if hop.rule is None else str(hop.rule),
-            hop.detail,
-        )
-    console.print(table)
-    style = "bold green" if explanation.accepted else "bold red"
-    console.print(Text.assemble(("Verdict  ", "bold"), (explanation.verdict, style), f"  ({explanation.reason})"))
-    for index, blocker in enumerate(explanation.blockers):
-        where = "on the return path" if blocker.return_path else "on the way there"
-        lead = "Blocked by" if index == 0 else "Also blocked by"
-        console.print(Text.assemble((f"{lead}  ", "bold red"), f"{blocker.detail} ({where})"))
-        if blocker.blocked_ports:
-            console.print(f"  client ports blocked: {blocker.blocked_ports}")
-    if explanation.fix:
-        console.print(Text.assemble(("Fix  ", "bold"), explanation.fix))
-    if explanation.flow_logs:
-        records = Table(title="Flow logs should show", title_justify="left", box=None, header_style="bold")
-        for column in ("interface", "direction", "record", "action"):
-            records.add_column(column)
-        for record in explanation.flow_logs:
-            ports = f"{_port(record.srcport)} -> {_port(record.dstport)}"
-            what = f"{record.srcaddr} -> {record.dstaddr} {ports}" + (" (response)" if record.return_path else "")
-            records.add_row(
-                record.interface_id,
-                record.direction,
-                what,
-                Text(record.action, style="green" if record.action == "ACCEPT" else "red"),
-            )
-        console.print(records)
-    for note in explanation.notes:
-        console.print(Text(f"note: {note}", style="dim"))
+            console.print(Text(label, style="dim italic"))
+        denied = hop.decision == "deny"
+        head = Text.assemble((marks["no"] if denied else marks["ok"], "bold red" if denied else "green"), " ",
+                             clean(f"{hop.kind} {names.label(hop.id)}".strip()))
+        if hop.direction:
+            head.append(f" {hop.direction}")
+        if hop.rule is not None:
+            head.append(f", rule {clean(hop.rule)}")
+        paragraph(console, head, indent=2)
+        if hop.detail:
+            paragraph(console, Text(clean(names.tag(hop.detail)), style="red" if denied else ""), indent=4)
 
 
 def _port(port: int | None) -> str:

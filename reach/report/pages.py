@@ -22,6 +22,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from reach.engine.explanation import Blocker, Explanation
 from reach.model.network import Network
 from reach.reconcile.result import Blocking, Disagreement, Observed, ReconcileResult, utc_text
+from reach.report.names import Names as NameLookup
 from reach.report.names import component_names
 from reach.report.reconcile import _story, _story_key
 from reach.report.svg_flips import flips_picture
@@ -125,7 +126,8 @@ def reconcile_page(result: ReconcileResult, context: PageContext) -> str:
     stories: dict[tuple[object, ...], list[Disagreement]] = {}
     for d in result.disagreements:
         stories.setdefault((_story_key(d), d.timeline.model_dump_json() if d.timeline else None), []).append(d)
-    story_views = [{"rows": rows, "lines": _story(rows), "picture": _picture(rows[0].timeline, _marks(rows))}
+    lookup = NameLookup(dict(context.names))
+    story_views = [{"rows": rows, "lines": _story(rows, lookup), "picture": _picture(rows[0].timeline, _marks(rows))}
                    for rows in stories.values()]
     blocking_views = [{"b": b, "picture": _picture(b.timeline, _marks(
         [d for d in result.disagreements if _blocked_by_rule(d, b)]))} for b in result.blocking]

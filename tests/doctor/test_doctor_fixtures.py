@@ -157,7 +157,7 @@ def test_every_doctor_fixture_has_a_story_and_renders(fixture: str) -> None:
     assert "Summary" in text.stdout
     as_json = runner.invoke(app, [*args, "--format", "json"])
     assert as_json.exit_code == 0, as_json.output
-    assert json.loads(as_json.stdout) == _doctor(fixture).model_dump(mode="json")
+    assert json.loads(as_json.stdout) == {"schema_version": 1, **_doctor(fixture).model_dump(mode="json")}
 
 
 def test_doctor_usage_errors_exit_2(tmp_path: Path) -> None:
