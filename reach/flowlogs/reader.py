@@ -20,7 +20,7 @@ from reach.flowlogs.parquet import parquet_tables
 from reach.flowlogs.parse import TextParser
 from reach.flowlogs.s3 import s3_inputs
 from reach.flowlogs.sources import Input, Overlong, ParquetInput, Piece, local_files, open_local, with_documents
-from reach.flowlogs.stats import BadLine, FlowLogStats
+from reach.flowlogs.stats import BadLine, FlowLogStats, printable
 
 _SCHEMA_NAMES = frozenset(FLOW_LOG_SCHEMA.names)
 
@@ -196,7 +196,7 @@ class FlowLogStream:
 
 def _not_flow_logs(source: str, unparsable: int, samples: Sequence[BadLine]) -> str:
     lines = f"{unparsable:,} line{'s' if unparsable != 1 else ''}"
-    shown = "".join(f"\n  {b.source}:{b.line}: {b.reason}\n      {b.text}" for b in samples)
+    shown = "".join(f"\n  {printable(f'{b.source}:{b.line}: {b.reason}')}\n      {printable(b.text)}" for b in samples)
     return f"{source}: not flow logs: none of its {lines} is a flow-log record; first:{shown}"
 
 

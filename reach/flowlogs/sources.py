@@ -34,8 +34,8 @@ READ_CHUNK = 1 << 20
 # The longest line read. A record is at most a few hundred bytes, but a Firehose object can hold a whole
 # CloudWatch subscription payload on one line (up to 1 MiB of messages plus their JSON): 4 MiB leaves room.
 MAX_LINE_BYTES = 4 << 20
-# How much of a skipped line is kept to show it.
-OVERLONG_HEAD = 1024
+# How much of a skipped line is kept to show it (samples are cut to 200 characters: 800 bytes of UTF-8).
+OVERLONG_HEAD = 800
 GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
 # In a folder, only files that look like flow logs or their envelopes are read: S3 delivery writes .log.gz

@@ -14,10 +14,17 @@ REASON_CHARS = 200
 
 
 def clip(text: str, limit: int) -> str:
-    """`text` cut to `limit` characters, saying how much was left out."""
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}… ({len(text) - limit:,} more characters)"
+    """`text` cut to `limit` characters; `…` marks the cut."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+# C0 controls, DEL and C1 controls -> their escaped spelling.
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))}
+
+
+def printable(value: object) -> str:
+    """A value as text that is safe to print to a terminal: control characters escaped (`\\x1b`)."""
+    return str(value).translate(_CONTROLS)
 
 
 class BadLine(NamedTuple):
