@@ -186,7 +186,7 @@ class TextParser:
     def _finish(self, item: _Pending | Overlong) -> Iterator[pa.Table]:
         if isinstance(item, Overlong):
             self.lines += 1
-            text = item.head.decode("utf-8", "replace")
+            text = item.head.rstrip(b"\r\n").decode("utf-8", "replace")
             reason = f"line longer than {MAX_LINE_BYTES:,} bytes ({item.size:,} bytes)"
             self.stats.reject(self.source, self.lines, text, reason)
             return

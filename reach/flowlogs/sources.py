@@ -146,19 +146,28 @@ def whole_lines(data: bytes | bytearray, start: int = 0, end: int | None = None)
         start = stop
 
 
-def _skip_line(chunks: Iterator[bytes], head: bytes, size: int) -> tuple[Overlong, bytes]:
-    """Read on to the end of a line already known to be too long; its marker, and the bytes after it."""
+def _open_length(data: bytes) -> int:
+    """The length of a line not yet known to have ended: a CR it ends with is its line end, not its content."""
+    return len(data) - 1 if data.endswith(b"\r") else len(data)
+
+
+def _skip_line(chunks: Iterator[bytes], held: bytes) -> tuple[Overlong, bytes]:
+    """Read on to the end of a line already known to be too long (`held` is its start); its marker, and the
+    bytes after it."""
+    head, size = held[:OVERLONG_HEAD], len(held)
+    ended = held.endswith(b"\r")  # the line has ended; only the LF of a CRLF may follow
     for chunk in chunks:
+        if ended:
+            lf = 1 if chunk[:1] == b"\n" else 0
+            return Overlong(size + lf, head), chunk[lf:]
         stop = _next_end(chunk, 0, len(chunk))
-        if stop == len(chunk) and chunk[-1:] not in (b"\n", b"\r"):
+        if chunk[stop - 1 : stop] not in (b"\n", b"\r"):
             size += len(chunk)  # still inside the line
             continue
-        rest = chunk[stop:]
-        if chunk[stop - 1] == _CR and not rest:  # the LF of a CRLF may open the next chunk
-            rest = next(chunks, b"")
-            if rest[:1] == b"\n":
-                rest, stop = rest[1:], stop + 1
-        return Overlong(size + stop, head), rest
+        if chunk[stop - 1] == _CR and stop == len(chunk):  # the LF of a CRLF may open the next chunk
+            size, ended = size + stop, True
+            continue
+        return Overlong(size + stop, head), chunk[stop:]
     return Overlong(size, head), b""
 
 
@@ -243,8 +252,8 @@ def file_blocks(path: Path, block_size: int | None = None) -> Iterator[Piece]:
             if eof:
                 return
             tail = bytes(view[cut:end])
-            if len(tail) > MAX_LINE_BYTES:  # the line goes on past what may be held: skip the rest of it
-                marker, tail = _skip_line(read_chunks(f.read), tail[:OVERLONG_HEAD], len(tail))
+            if _open_length(tail) > MAX_LINE_BYTES:  # the line goes on past what may be held: skip the rest
+                marker, tail = _skip_line(read_chunks(f.read), tail)
                 yield marker
 
 
@@ -296,25 +305,29 @@ def line_blocks(chunks: Iterable[bytes], block_size: int | None = None) -> Itera
     chunks = iter(chunks)
     parts: list[bytes] = []
     held = 0
-    open_line = 0  # bytes of the line not yet ended, at the end of `parts`
+    open_line = 0  # bytes at the end of `parts` after the last line end (a CR ending them included)
     for chunk in chunks:
         if not chunk:
             continue
+        ended = _last_end(chunk, 0, len(chunk), eof=False)
+        if ended == 0 and not (parts and parts[-1].endswith(b"\r") and chunk[:1] != b"\n"):
+            open_line += len(chunk)
+        else:  # a line ends in this chunk, or a CR held back at the end of the last one ended it
+            open_line = len(chunk) - ended
         parts.append(chunk)
         held += len(chunk)
-        ended = _last_end(chunk, 0, len(chunk), eof=False)
-        open_line = open_line + len(chunk) if ended == 0 else len(chunk) - ended
-        if held < block_size and open_line <= MAX_LINE_BYTES:
+        too_long = open_line - chunk.endswith(b"\r") > MAX_LINE_BYTES
+        if held < block_size and not too_long:
             continue
         data = b"".join(parts)
         cut = len(data) - open_line
         yield from whole_lines(data, 0, cut)
         rest = data[cut:]
-        if open_line > MAX_LINE_BYTES:
-            marker, rest = _skip_line(chunks, rest[:OVERLONG_HEAD], len(rest))
+        if too_long:
+            marker, rest = _skip_line(chunks, rest)
             yield marker
             ended = _last_end(rest, 0, len(rest), eof=False)
-            open_line = len(rest) - ended if ended else len(rest)
+            open_line = len(rest) - ended
         parts, held = ([rest], len(rest)) if rest else ([], 0)
     if held:
         yield from whole_lines(b"".join(parts))
