@@ -131,7 +131,8 @@ def _bad_choices(table: pa.Table) -> pa.ChunkedArray | None:
         seen = pc.unique(col).drop_null()  # a handful of distinct values per batch
         if pc.all(pc.is_in(seen, value_set=allowed)).as_py() is not False:
             continue
-        masks.append(pc.invert(pc.fill_null(pc.is_in(col, value_set=allowed), True)))
+        # is_in says False, not null, for a null value: a `-` must pass, so nulls are let through first.
+        masks.append(pc.invert(pc.or_(pc.is_null(col), pc.is_in(col, value_set=allowed))))
     return _any_of(masks)
 
 

@@ -216,6 +216,13 @@ def test_values_outside_aws_ranges_are_unparsable_with_their_line(
     assert st.records == summary.accept + summary.reject + st.nodata + st.skipdata + summary.no_action
 
 
+def test_a_dash_beside_a_bad_value_in_the_same_batch_still_passes(write: Write) -> None:
+    # A NODATA record's action is `-`; a MAYBE in the same batch must not take the NODATA record with it.
+    nodata = "2 123456789010 eni-ccc - - - - - - - 1600000000 1600000060 - NODATA"
+    rows, stats = read(write("f.log", f"{R1}\n{R2.replace('REJECT', 'MAYBE')}\n{nodata}\n"))
+    assert [r["log_status"] for r in rows] == ["OK", "NODATA"] and stats.unparsable == 1
+
+
 def test_newer_fields_are_held_to_their_documented_values(write: Write) -> None:
     header = "interface-id srcaddr dstaddr tcp-flags flow-direction"
     rows, stats = read(
