@@ -1,12 +1,12 @@
 """Peak memory of reading flow logs whose one line is huge, against the size of that line.
 
-    .venv/bin/python benchmarks/flowlogs_memory.py [--sizes 16,64,256,1024] [--plain-mb 256]
+    .venv/bin/python benchmarks/flowlogs_memory.py [--sizes 16,64,256,1024] [--plain-sizes 64,1024]
 
 Issue 15 found that a 1 MB gzip holding a single 1 GiB line took 10.6 GB of resident memory and printed a
 1.1 GB JSON summary. This generates (under benchmarks/.data/, reused afterwards) gzip files that each hold a
-record, one line of N MiB, and a record, for every N in `--sizes`, and one plain (uncompressed) file with a
-line of `--plain-mb` MiB; then runs `reach logs summary FILE --format json --quiet` on each in a child
-process and prints the child's peak RSS (VmHWM), its time and the size of its JSON output. Bounded means the
+record, one line of N MiB, and a record, for every N in `--sizes`, and plain (uncompressed) files the same
+way for every N in `--plain-sizes`; then runs `reach logs summary FILE --format json --quiet` on each in a
+child process and prints the child's peak RSS (VmHWM), its time and the size of its JSON output. Bounded means the
 peak stays flat while the line grows a hundredfold: the reader skips a line past its limit (4 MiB) as it reads
 it, inflates gzip 1 MiB at a time, and keeps 200 characters of it as a sample.
 """
@@ -79,15 +79,15 @@ def child(path: str) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="16,64,256,1024", help="line sizes in MiB, gzip files")
-    ap.add_argument("--plain-mb", type=int, default=256, help="line size in MiB of the plain file (0: none)")
+    ap.add_argument("--plain-sizes", default="64,1024", help="line sizes in MiB, plain files ('': none)")
     ap.add_argument("--child")
     args = ap.parse_args()
     if args.child:
         child(args.child)
         return
     cases = [(DATA / f"huge-line-{n}mib.log.gz", n, True) for n in map(int, args.sizes.split(","))]
-    if args.plain_mb:
-        cases.append((DATA / f"huge-line-{args.plain_mb}mib.log", args.plain_mb, False))
+    if args.plain_sizes:
+        cases += [(DATA / f"huge-line-{n}mib.log", n, False) for n in map(int, args.plain_sizes.split(","))]
     print("reach logs summary on one huge line between two records; child process per file")
     print(f"  {'file':<26} {'on disk':>10} {'line':>9} {'peak RSS':>9} {'time':>7} {'JSON out':>9}  counts")
     for path, n, compress in cases:
