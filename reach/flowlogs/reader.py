@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -21,6 +21,9 @@ from reach.flowlogs.parse import TextParser
 from reach.flowlogs.s3 import s3_inputs
 from reach.flowlogs.sources import Input, Overlong, ParquetInput, Piece, local_files, open_local, with_documents
 from reach.flowlogs.stats import BadLine, FlowLogStats, printable
+
+if TYPE_CHECKING:
+    from boto3 import Session
 
 _SCHEMA_NAMES = frozenset(FLOW_LOG_SCHEMA.names)
 
@@ -47,7 +50,7 @@ class FlowLogStream:
         s3_client: Any,
         logs_client: Any,
         page_size: int | None,
-        session: Any = None,
+        session: Session | None = None,
         profile: str | None = None,
         region: str | None = None,
     ) -> None:
@@ -245,7 +248,7 @@ def read_flow_logs(
     page_size: int | None = None,
     profile: str | None = None,
     region: str | None = None,
-    session: Any = None,
+    session: Session | None = None,
 ) -> FlowLogStream:
     """Read VPC Flow Logs from files, folders, `s3://bucket/prefix` and `cloudwatch://<log-group>`.
 
