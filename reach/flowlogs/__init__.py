@@ -1,9 +1,11 @@
 """VPC Flow Logs from anywhere AWS delivers them, as typed Arrow record batches; and SQL over them.
 
-stream = read_flow_logs(["flows/", "s3://bucket/AWSLogs/"], log_format=None, filters=Filters.of(...))
+stream = read_flow_logs(["flows/", "s3://bucket/AWSLogs/"], log_format=None, filters=Filters.of(...),
+                        profile=None, region=None)   # the AWS CLI's --profile and --region, for S3/CloudWatch
 for batch in stream:            # pyarrow.RecordBatch, FLOW_LOG_SCHEMA columns first
     ...
 stream.stats                    # records, unparsable, bad_lines, nodata, skipdata, bytes_read, files
+stream.schema                   # FLOW_LOG_SCHEMA + every extra column seen: the union of the batches' schemas
 
 summarize(read_flow_logs(paths))                       -> Summary
 query(read_flow_logs(paths), "SELECT … FROM vpc_flow_logs")  -> pyarrow.Table

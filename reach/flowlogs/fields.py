@@ -114,7 +114,20 @@ ADDRESS_COLUMNS: tuple[str, ...] = ("srcaddr", "dstaddr", "pkt_srcaddr", "pkt_ds
 # "lowercase words joined by hyphens" (CONTRACT §5); digits are allowed inside words for names like az-id's
 # peers.
 _NAME = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
-_HEADER_MIN_KNOWN = 3
+HEADER_MIN_KNOWN = 3
+
+
+# Fields are separated by runs of spaces or tabs; nothing else separates them (other whitespace, a NUL or a
+# byte-order mark inside a line is part of the field it is in). Both parsing paths and the header test use this.
+FIELD_SEPARATOR = "[ \t]+"
+_SEPARATOR = re.compile(FIELD_SEPARATOR)
+BOM = "\ufeff"
+
+
+def split_fields(line: str) -> list[str]:
+    """The fields of one line: a leading byte-order mark dropped, split on runs of spaces and tabs."""
+    line = line.lstrip(BOM).strip(" \t")
+    return _SEPARATOR.split(line) if line else []
 
 
 def field_type(field_name: str) -> pa.DataType:
@@ -129,11 +142,11 @@ def header_fields(tokens: list[str]) -> tuple[str, ...] | None:
     A header is a line whose every token is shaped like a field name and which names at least three known
     fields (CONTRACT §5); a name repeated twice cannot be a format, so such a line is not a header either.
     """
-    if len(tokens) < _HEADER_MIN_KNOWN or not all(_NAME.fullmatch(t) for t in tokens):
+    if len(tokens) < HEADER_MIN_KNOWN or not all(_NAME.fullmatch(t) for t in tokens):
         return None
     if len(set(tokens)) != len(tokens):
         return None
-    if sum(t in KNOWN_FIELDS for t in tokens) < _HEADER_MIN_KNOWN:
+    if sum(t in KNOWN_FIELDS for t in tokens) < HEADER_MIN_KNOWN:
         return None
     return tuple(tokens)
 

@@ -14,19 +14,31 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from reach.flowlogs.fields import KNOWN_FIELDS, column_name
+from reach.errors import FlowLogError
+from reach.flowlogs.fields import FLOW_LOG_SCHEMA, HEADER_MIN_KNOWN, KNOWN_FIELDS, column_name
 from reach.flowlogs.parse import to_int
 from reach.flowlogs.stats import FlowLogStats
-from reach.flowlogs.validate import describe, invalid_rows, normalise_times
+from reach.flowlogs.validate import describe, invalid_rows, normalise_times, shown
 
 BATCH_ROWS = 256 * 1024
 _TYPES = {column_name(f.name): f.type for f in KNOWN_FIELDS.values()}
+_VPC_COLUMNS = frozenset(_TYPES)
+# A Parquet file is read as flow logs when at least this many of its columns are flow-log fields.
+MIN_KNOWN_COLUMNS = HEADER_MIN_KNOWN
 _MISSING = pa.array(["-", "None", ""], pa.string())
 # Account ids are 12 digits; a writer that stored them as integers dropped the leading zeros.
 _ACCOUNT_COLUMNS = ("account_id", "tgw_src_vpc_account_id", "tgw_dst_vpc_account_id")
 
 
 def parquet_tables(name: str, file: pq.ParquetFile, stats: FlowLogStats) -> Iterator[pa.Table]:
+    names = [column_name(n.strip().lower()) for n in file.schema_arrow.names]
+    known = [c for c in names if c in _VPC_COLUMNS]
+    if len(known) < MIN_KNOWN_COLUMNS:  # the rule a header line follows, for the same reason
+        found = ", ".join(names[:8]) + (", …" if len(names) > 8 else "")
+        raise FlowLogError(
+            f"{name}: a Parquet file without flow-log columns (it has {found or 'no columns'}; a flow-log file has "
+            f"at least {MIN_KNOWN_COLUMNS} of {', '.join(FLOW_LOG_SCHEMA.names[:4])}, …)"
+        )
     row0 = 0
     for batch in file.iter_batches(batch_size=BATCH_ROWS):
         n = batch.num_rows
@@ -54,7 +66,7 @@ def parquet_tables(name: str, file: pq.ParquetFile, stats: FlowLogStats) -> Iter
                 j = int(bad_column[i])
                 if j >= 0:
                     field_name = batch.schema.field(j).name
-                    reason = f"{field_name} {batch.column(j)[i].as_py()!r} is not an integer"
+                    reason = f"{field_name} {shown(batch.column(j)[i].as_py())} is not an integer"
                 else:
                     reason = describe(table.slice(i, 1).to_pylist()[0])
                 stats.reject(name, row0 + i + 1, text, reason)

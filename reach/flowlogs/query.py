@@ -1,29 +1,39 @@
 """SQL over flow logs with DuckDB, as Athena would run it on the same records.
 
-The stream is registered as the Arrow table `vpc_flow_logs` (Athena's column names for VPC flow logs) and
-scanned by DuckDB batch by batch, never turned into Python rows. Two Athena habits are accepted: back-quoted
-identifiers (`end` is reserved in both; Athena DDL writes `end`, DuckDB wants "end") and `from_unixtime`.
-The table is a stream: a query reads it once, so a query that reads `vpc_flow_logs` twice (a self-join, a
-CTE used twice) sees it empty the second time.
+The stream is read to its end and registered as the table `vpc_flow_logs` (Athena's column names for VPC
+flow logs), whose columns are the union over every file read (`spool.hold`); DuckDB scans it as Arrow, never
+as Python rows. Two Athena habits are accepted: back-quoted identifiers (`end` is reserved in both; Athena
+DDL writes `end`, DuckDB wants "end") and `from_unixtime`.
+
+The query runs in a sandbox: one SELECT statement, on a DuckDB connection that can touch no file (no
+`COPY … TO`, no `read_text('/etc/passwd')`, no ATTACH, no extension loading) and whose configuration is
+locked so that the statement cannot undo it. DuckDB may still spill to its own folder inside the temporary
+folder of the query.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterator, Sequence
+import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
 from reach.errors import ReachError
 from reach.flowlogs.fields import FLOW_LOG_SCHEMA
 from reach.flowlogs.reader import FlowLogStream
+from reach.flowlogs.spool import hold
 
 TABLE_NAME = "vpc_flow_logs"
 _BACKQUOTED = re.compile(r"`([^`]*)`")
 _MACROS = ("CREATE MACRO from_unixtime(x) AS to_timestamp(x)",)
+# DuckDB's memory for one query; beyond it, DuckDB spills to the query's temporary folder.
+QUERY_MEMORY = "1GB"
 
 
 def athena_to_duckdb(sql: str) -> str:
@@ -31,37 +41,57 @@ def athena_to_duckdb(sql: str) -> str:
     return _BACKQUOTED.sub(lambda m: '"' + m.group(1).replace('"', '""') + '"', sql)
 
 
+def _sandbox(folder: Path) -> dict[str, Any]:
+    """DuckDB settings for a connection that reads only what is registered on it."""
+    return {
+        "enable_external_access": False,
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+        "python_enable_replacements": False,  # no scan of Python variables by name
+        "temp_directory": str(folder / "duckdb"),
+        "memory_limit": QUERY_MEMORY,
+        "lock_configuration": True,  # last: nothing above can be SET back by the query
+    }
+
+
+def _one_select(duckdb: Any, sql: str) -> None:
+    statements = duckdb.extract_statements(sql)
+    if len(statements) != 1:
+        raise ReachError(f"--sql must be one SELECT statement, not {len(statements)}")
+    kind = statements[0].type
+    if kind != duckdb.StatementType.SELECT:
+        raise ReachError(f"--sql may only read {TABLE_NAME} with SELECT; a {kind.name} statement is not run")
+
+
 def query(stream: FlowLogStream, sql: str) -> pa.Table:
-    """Run one SQL statement over the stream as the table `vpc_flow_logs`; the result as an Arrow table."""
+    """Run one SELECT statement over the stream as the table `vpc_flow_logs`; the result as an Arrow table."""
     import duckdb  # here, not at the top: `reach` commands that run no SQL do not pay for loading it
 
-    failure: list[ReachError] = []
-    reader = stream.to_reader()
-
-    def batches() -> Iterator[pa.RecordBatch]:
-        # An unreadable source met mid-scan surfaces inside DuckDB as its own error; keep ours to re-raise it.
-        try:
-            yield from reader
-        except ReachError as exc:
-            failure.append(exc)
-            raise
-
-    con = duckdb.connect()
+    sql = athena_to_duckdb(sql)
     try:
-        for macro in _MACROS:
-            con.execute(macro)
-        con.register(TABLE_NAME, pa.RecordBatchReader.from_batches(reader.schema, batches()))
-        relation = con.sql(athena_to_duckdb(sql))
-        if relation is None:
-            raise ReachError("--sql must be a query that returns rows (SELECT …)")
-        return relation.to_arrow_table()
+        _one_select(duckdb, sql)  # before reading anything: a statement that cannot run costs nothing
     except duckdb.Error as exc:
-        if failure:
-            raise failure[0] from None
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ReachError(f"SQL error: {message}") from None
-    finally:
-        con.close()
+        raise ReachError(f"SQL error: {_first_line(exc)}") from None
+    with tempfile.TemporaryDirectory(prefix="reach-query-") as tmp:
+        folder = Path(tmp)
+        table = hold(stream, folder)
+        con = duckdb.connect(config=_sandbox(folder))
+        try:
+            for macro in _MACROS:
+                con.execute(macro)
+            con.register(TABLE_NAME, table)
+            return con.sql(sql).to_arrow_table()
+        except duckdb.PermissionException as exc:
+            raise ReachError(f"--sql may only read the table {TABLE_NAME}: {_first_line(exc)}") from None
+        except duckdb.Error as exc:
+            raise ReachError(f"SQL error: {_first_line(exc)}") from None
+        finally:
+            con.close()
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 # ----- Logs Insights-style shorthands -----------------------------------------------------------

@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -19,8 +19,11 @@ from reach.flowlogs.filters import Filters
 from reach.flowlogs.parquet import parquet_tables
 from reach.flowlogs.parse import TextParser
 from reach.flowlogs.s3 import s3_inputs
-from reach.flowlogs.sources import Input, ParquetInput, local_files, open_local, with_documents
-from reach.flowlogs.stats import FlowLogStats
+from reach.flowlogs.sources import Input, Overlong, ParquetInput, Piece, local_files, open_local, with_documents
+from reach.flowlogs.stats import BadLine, FlowLogStats, printable
+
+if TYPE_CHECKING:
+    from boto3 import Session
 
 _SCHEMA_NAMES = frozenset(FLOW_LOG_SCHEMA.names)
 
@@ -32,6 +35,9 @@ class FlowLogStream:
     a null column), followed by one column per field the schema lacks, for files whose format has such fields
     (newer fields as strings, transit-gateway fields typed). `extra_columns` lists those seen so far.
     `stats` counts what was read, as it is read; it is complete when iteration ends.
+
+    A source (one of `sources`) that has lines but not one record is not flow logs: reading it raises
+    FlowLogError naming it and its first bad lines, rather than reporting "0 records".
     """
 
     def __init__(
@@ -44,6 +50,7 @@ class FlowLogStream:
         s3_client: Any,
         logs_client: Any,
         page_size: int | None,
+        session: Session | None = None,
         profile: str | None = None,
         region: str | None = None,
     ) -> None:
@@ -55,11 +62,20 @@ class FlowLogStream:
         self._quiet = quiet
         self._s3 = s3_client
         self._logs = logs_client
+        self._session = session
+        self._profile = profile
+        self._region = region
         self._page_size = page_size
         self._profile, self._region = profile, region  # the AWS client's, as the AWS CLI means them
         self._started = False
         self._nulls: dict[tuple[pa.DataType, int], pa.Array] = {}
         self._schemas: dict[tuple[tuple[str, pa.DataType], ...], pa.Schema] = {}
+
+    @property
+    def schema(self) -> pa.Schema:
+        """FLOW_LOG_SCHEMA and every extra column seen so far, in the order first seen: the union of the
+        batches' schemas (complete when iteration ends)."""
+        return pa.schema([*FLOW_LOG_SCHEMA, *(pa.field(name, typ) for name, typ in self.extra_columns.items())])
 
     # ----- iteration -----------------------------------------------------------------------------
 
@@ -101,10 +117,19 @@ class FlowLogStream:
         if given is not None:
             return given
         import boto3
-        from botocore.exceptions import BotoCoreError
+        from botocore.exceptions import BotoCoreError, NoRegionError, ProfileNotFound
 
         try:
-            client = boto3.Session(profile_name=self._profile, region_name=self._region).client(service)
+            if self._session is None:
+                self._session = boto3.Session(profile_name=self._profile, region_name=self._region)
+            client = self._session.client(service)
+        except ProfileNotFound as exc:
+            raise FlowLogError(f"AWS profile {self._profile!r} not found ({exc})") from exc
+        except NoRegionError as exc:
+            raise FlowLogError(
+                f"cannot make an AWS {service} client: no region (give one as the AWS CLI's --region does, "
+                "or set AWS_REGION)"
+            ) from exc
         except BotoCoreError as exc:
             raise FlowLogError(f"cannot make an AWS {service} client: {exc}") from exc
         if service == "s3":
@@ -115,6 +140,9 @@ class FlowLogStream:
 
     def _tables(self) -> Iterator[pa.Table]:
         for source in self.sources:
+            seen = self.stats.records + self.stats.filtered
+            bad = self.stats.unparsable
+            self.stats.source_bad_lines.clear()
             for item in self._inputs(source):
                 self.stats.files += 1
                 if isinstance(item, ParquetInput):
@@ -123,11 +151,14 @@ class FlowLogStream:
                     continue
                 parser = TextParser(item.name, self.log_format, self.stats)
                 yield from parser.parse(self._counted(with_documents(item.name, item.blocks)))
+            # Every batch of the source has been counted by now: this generator resumes only when asked for more.
+            if self.stats.records + self.stats.filtered == seen and self.stats.unparsable > bad:
+                raise FlowLogError(_not_flow_logs(source, self.stats.unparsable - bad, self.stats.source_bad_lines))
 
-    def _counted(self, blocks: Iterator[pa.Buffer]) -> Iterator[pa.Buffer]:
-        for block in blocks:
-            self.stats.bytes_read += len(block)
-            yield block
+    def _counted(self, pieces: Iterator[Piece]) -> Iterator[Piece]:
+        for piece in pieces:
+            self.stats.bytes_read += piece.size if isinstance(piece, Overlong) else len(piece)
+            yield piece
 
     # ----- one schema ----------------------------------------------------------------------------
 
@@ -166,37 +197,11 @@ class FlowLogStream:
         self.stats.nodata += pc.sum(pc.equal(status, "NODATA")).as_py() or 0
         self.stats.skipdata += pc.sum(pc.equal(status, "SKIPDATA")).as_py() or 0
 
-    # ----- one reader of one schema, for DuckDB --------------------------------------------------
 
-    def to_reader(self) -> pa.RecordBatchReader:
-        """The stream as an Arrow RecordBatchReader of one schema.
-
-        The schema is FLOW_LOG_SCHEMA plus the extra columns of the first batch. Later batches are aligned
-        to it: an extra column they lack is null; an extra column first seen after the first batch is left
-        out and named in `stats.dropped_columns`.
-        """
-        batches = iter(self)
-        first = next(batches, None)
-        schema = first.schema if first is not None else FLOW_LOG_SCHEMA
-
-        def aligned() -> Iterator[pa.RecordBatch]:
-            if first is None:
-                return
-            yield first
-            for batch in batches:
-                if batch.schema.equals(schema):
-                    yield batch
-                    continue
-                for name in batch.schema.names:
-                    if name not in schema.names and name not in self.stats.dropped_columns:
-                        self.stats.dropped_columns.append(name)
-                arrays = [
-                    batch.column(f.name) if f.name in batch.schema.names else self._null(f.type, batch.num_rows)
-                    for f in schema
-                ]
-                yield pa.RecordBatch.from_arrays(arrays, schema=schema)
-
-        return pa.RecordBatchReader.from_batches(schema, aligned())
+def _not_flow_logs(source: str, unparsable: int, samples: Sequence[BadLine]) -> str:
+    lines = f"{unparsable:,} line{'s' if unparsable != 1 else ''}"
+    shown = "".join(f"\n  {printable(f'{b.source}:{b.line}: {b.reason}')}\n      {printable(b.text)}" for b in samples)
+    return f"{source}: not flow logs: none of its {lines} is a flow-log record; first:{shown}"
 
 
 class _Progress:
@@ -244,13 +249,18 @@ def read_flow_logs(
     page_size: int | None = None,
     profile: str | None = None,
     region: str | None = None,
+    session: Session | None = None,
 ) -> FlowLogStream:
     """Read VPC Flow Logs from files, folders, `s3://bucket/prefix` and `cloudwatch://<log-group>`.
 
     `log_format` (`${version} ${account-id} …`) is the format of lines before any header; without it, the
     default (version 2) format. `page_size` caps S3 listing and CloudWatch pages (for tests; AWS's default
-    otherwise). `profile` and `region` make the S3 and CloudWatch Logs clients, when none is given. A missing
-    local path is reported at once; remote sources are reported when first read.
+    otherwise). A missing local path is reported at once; remote sources are reported when first read.
+
+    S3 and CloudWatch Logs are read with `s3_client`/`logs_client` when given, else with clients of
+    `session` (a `boto3.Session`), else of `boto3.Session(profile_name=profile, region_name=region)`: `profile`
+    and `region` mean what the AWS CLI's `--profile` and `--region` mean (None: boto3's default chain). The
+    region is the client's, not a filter on records: that is `filters.regions`.
     """
     if not sources:
         raise FlowLogError("no flow-log source given")
@@ -266,6 +276,7 @@ def read_flow_logs(
         s3_client=s3_client,
         logs_client=logs_client,
         page_size=page_size,
+        session=session,
         profile=profile,
         region=region,
     )

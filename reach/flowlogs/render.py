@@ -1,4 +1,9 @@
-"""Text, JSON and CSV renderings of a summary and of query results."""
+"""Text, JSON and CSV renderings of a summary and of query results.
+
+Text output carries values from the files read (any field, a bad line, a file name): it is printed as plain
+text, never as rich markup, and control characters are shown escaped (`\x1b`), so a value can neither break
+the output (`[/x]`) nor drive the terminal (`\x1b[2J`). JSON and CSV carry values as they are.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from reach.flowlogs.stats import printable
 from reach.flowlogs.summary import Summary
 
 
@@ -80,8 +86,8 @@ def render_summary(s: Summary, console: Console) -> None:
         st = s.stats
         console.print(Text.assemble(("Unparsable lines", "bold"), f" (first {len(st.bad_lines)} of {st.unparsable:,})"))
         for b in s.stats.bad_lines:
-            console.print(f"{b.source}:{b.line}: {b.reason}", soft_wrap=True, markup=False)
-            console.print(f"    {b.text[:300]}", soft_wrap=True, markup=False)
+            console.print(Text(printable(f"{b.source}:{b.line}: {b.reason}")), soft_wrap=True)
+            console.print(Text("    " + printable(b.text)), soft_wrap=True)
 
 
 def _num(value: Any) -> str:
@@ -118,8 +124,8 @@ def rows_csv(table: pa.Table) -> str:
 def render_rows(table: pa.Table, console: Console) -> None:
     view = Table(show_lines=False)
     for name in table.column_names:
-        view.add_column(name, overflow="fold")
+        view.add_column(Text(printable(name)), overflow="fold")
     for row in _plain(table).to_pylist():
-        view.add_row(*("-" if v is None else str(v) for v in row.values()))
+        view.add_row(*(Text("-" if v is None else printable(v)) for v in row.values()))
     console.print(view)
     console.print(f"{table.num_rows:,} row{'s' if table.num_rows != 1 else ''}")

@@ -1,9 +1,14 @@
 """Where the bytes come from: local files and folders, and the blocks of whole lines cut from any byte stream.
 
 A source resolves to inputs; an input is either text (blocks of whole lines, decompressed) or Parquet. Text
-blocks are cut at the last newline before `BLOCK_SIZE`, so a block never splits a line and memory stays at a
+blocks are cut at the last line end before `BLOCK_SIZE`, so a block never splits a line and memory stays at a
 few blocks whatever the file size. Plain local files are read into a ring of reused buffers; compressed and
 remote streams are decompressed in a background thread while the previous block is parsed.
+
+Lines end at LF, CRLF or a lone CR. No line longer than MAX_LINE_BYTES reaches the parser: such a line is
+skipped as it is read, never held whole, and an `Overlong` marker (its size and first bytes) takes its place in
+the stream, so the parser counts it as one unparsable line. Decompression is bounded the same way: a small
+gzip member that inflates to gigabytes is produced `READ_CHUNK` bytes at a time.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import NamedTuple, TypeAlias, TypeVar
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -26,6 +31,11 @@ from reach.flowlogs.filters import Filters
 
 BLOCK_SIZE = 32 << 20
 READ_CHUNK = 1 << 20
+# The longest line read. A record is at most a few hundred bytes, but a Firehose object can hold a whole
+# CloudWatch subscription payload on one line (up to 1 MiB of messages plus their JSON): 4 MiB leaves room.
+MAX_LINE_BYTES = 4 << 20
+# How much of a skipped line is kept to show it (samples are cut to 200 characters: 800 bytes of UTF-8).
+OVERLONG_HEAD = 800
 GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
 # In a folder, only files that look like flow logs or their envelopes are read: S3 delivery writes .log.gz
@@ -49,7 +59,7 @@ T = TypeVar("T")
 @dataclass
 class TextInput:
     name: str
-    blocks: Iterator[pa.Buffer]
+    blocks: Iterator[Piece]
 
 
 @dataclass
@@ -59,6 +69,106 @@ class ParquetInput:
 
 
 Input = TextInput | ParquetInput
+
+
+class Overlong(NamedTuple):
+    """A line longer than MAX_LINE_BYTES, skipped as it was read: its size and its first bytes."""
+
+    size: int  # bytes of the line and its line end
+    head: bytes
+
+
+Piece: TypeAlias = pa.Buffer | Overlong  # what a text input yields: blocks of whole lines, and markers of skipped lines
+
+
+# ----- line ends --------------------------------------------------------------------------------
+
+_LF, _CR = 10, 13
+
+
+def _last_end(data: bytes | bytearray, start: int, end: int, eof: bool) -> int:
+    """The offset just past the last line end in data[start:end], or `start` when there is none.
+
+    A CR that ends the data is not taken as a line end before the end of the input: it may be half of a CRLF
+    whose LF has not been read yet.
+    """
+    stop = end if eof or end == start or data[end - 1] != _CR else end - 1
+    lf = data.rfind(b"\n", start, stop)
+    cr = data.rfind(b"\r", max(start, lf + 1), stop)
+    last = max(lf, cr)
+    return last + 1 if last >= 0 else start
+
+
+def _next_end(data: bytes | bytearray, start: int, end: int) -> int:
+    """The offset just past the first line end at or after `start` (CRLF counts as one), or `end`."""
+    lf = data.find(b"\n", start, end)
+    cr = data.find(b"\r", start, lf if lf >= 0 else end)
+    if cr >= 0:
+        return cr + 2 if cr + 1 < end and data[cr + 1] == _LF else cr + 1
+    return lf + 1 if lf >= 0 else end
+
+
+def _first_overlong(data: bytes | bytearray, start: int, end: int) -> int:
+    """Where the first line longer than MAX_LINE_BYTES starts in data[start:end] (whole lines), or -1.
+
+    Jumps from line end to line end at most MAX_LINE_BYTES apart, searching backwards from each window's
+    end, so a block of ordinary lines costs a handful of short searches, not one per line.
+    """
+    pos = start
+    while end - pos > MAX_LINE_BYTES:
+        window = pos + MAX_LINE_BYTES + 1
+        lf = data.rfind(b"\n", pos, window)
+        cr = data.rfind(b"\r", max(pos, lf + 1), window)
+        last = max(lf, cr)
+        if last < 0:
+            return pos
+        pos = last + 1
+    return -1
+
+
+def whole_lines(data: bytes | bytearray, start: int = 0, end: int | None = None) -> Iterator[Piece]:
+    """data[start:end], whole lines, as blocks; each line longer than MAX_LINE_BYTES becomes an Overlong.
+
+    The blocks are views of `data`, not copies.
+    """
+    end = len(data) if end is None else end
+    view = memoryview(data)
+    while True:
+        bad = _first_overlong(data, start, end)
+        if bad < 0:
+            if end > start:
+                yield pa.py_buffer(view[start:end])
+            return
+        if bad > start:
+            yield pa.py_buffer(view[start:bad])
+        stop = _next_end(data, bad + MAX_LINE_BYTES, end)
+        yield Overlong(stop - bad, bytes(view[bad : min(stop, bad + OVERLONG_HEAD)]))
+        start = stop
+
+
+def _open_length(data: bytes) -> int:
+    """The length of a line not yet known to have ended: a CR it ends with is its line end, not its content."""
+    return len(data) - 1 if data.endswith(b"\r") else len(data)
+
+
+def _skip_line(chunks: Iterator[bytes], held: bytes) -> tuple[Overlong, bytes]:
+    """Read on to the end of a line already known to be too long (`held` is its start); its marker, and the
+    bytes after it."""
+    head, size = held[:OVERLONG_HEAD], len(held)
+    ended = held.endswith(b"\r")  # the line has ended; only the LF of a CRLF may follow
+    for chunk in chunks:
+        if ended:
+            lf = 1 if chunk[:1] == b"\n" else 0
+            return Overlong(size + lf, head), chunk[lf:]
+        stop = _next_end(chunk, 0, len(chunk))
+        if chunk[stop - 1 : stop] not in (b"\n", b"\r"):
+            size += len(chunk)  # still inside the line
+            continue
+        if chunk[stop - 1] == _CR and stop == len(chunk):  # the LF of a CRLF may open the next chunk
+            size, ended = size + stop, True
+            continue
+        return Overlong(size + stop, head), chunk[stop:]
+    return Overlong(size, head), b""
 
 
 # ----- local files ------------------------------------------------------------------------------
@@ -112,7 +222,7 @@ def open_parquet(name: str, where: str | pa.NativeFile) -> pq.ParquetFile:
         raise FlowLogError(f"{name}: not a readable Parquet file ({exc})") from exc
 
 
-def file_blocks(path: Path, block_size: int | None = None) -> Iterator[pa.Buffer]:
+def file_blocks(path: Path, block_size: int | None = None) -> Iterator[Piece]:
     """Blocks of whole lines of a plain file, read into a ring of three reused buffers.
 
     Nothing is copied beyond the read itself (the partial last line moves to the next buffer), and resident
@@ -134,17 +244,17 @@ def file_blocks(path: Path, block_size: int | None = None) -> Iterator[pa.Buffer
             end = len(tail)
             while end < len(buf) and (got := f.readinto(view[end:])):
                 end += got
-            if end == len(tail):  # end of file
-                if end:
-                    yield pa.py_buffer(view[:end])
+            eof = end < len(buf)
+            cut = end if eof else _last_end(buf, 0, end, eof=False)
+            if cut:
+                yield from whole_lines(buf, 0, cut)
+                slot = (slot + 1) % len(ring)
+            if eof:
                 return
-            cut = buf.rfind(b"\n", 0, end) + 1 if end == len(buf) else end
-            if cut == 0:  # not one newline in a full buffer: read on into a bigger one
-                tail = bytes(view[:end])
-                continue
-            yield pa.py_buffer(view[:cut])
             tail = bytes(view[cut:end])
-            slot = (slot + 1) % len(ring)
+            if _open_length(tail) > MAX_LINE_BYTES:  # the line goes on past what may be held: skip the rest
+                marker, tail = _skip_line(read_chunks(f.read), tail)
+                yield marker
 
 
 # ----- streams ----------------------------------------------------------------------------------
@@ -165,42 +275,62 @@ def gunzip(name: str, chunks: Iterable[bytes]) -> Iterator[bytes]:
     fed = False  # whether the current member has started: one that has not ended is a truncated file
     try:
         for chunk in chunks:
-            while chunk:
-                fed = True
-                out = d.decompress(chunk)
+            data = chunk
+            while data or fed:
+                fed = fed or bool(data)
+                # At most READ_CHUNK bytes out per call: a tiny member may inflate to gigabytes.
+                out = d.decompress(data, READ_CHUNK)
                 if out:
                     yield out
                 if d.eof:
-                    chunk = d.unused_data
+                    data = d.unused_data
                     d, fed = zlib.decompressobj(wbits=31), False
-                else:
-                    chunk = b""
+                    continue
+                data = d.unconsumed_tail
+                if not data and len(out) < READ_CHUNK:
+                    break  # this chunk is used up and nothing is pending: read on
     except zlib.error as exc:
         raise FlowLogError(f"{name}: not a readable gzip file ({exc})") from exc
     if fed and not d.eof:
         raise FlowLogError(f"{name}: gzip data is truncated")
 
 
-def line_blocks(chunks: Iterable[bytes], block_size: int | None = None) -> Iterator[pa.Buffer]:
-    """Regroup byte chunks into blocks of whole lines of about `block_size` bytes."""
+def line_blocks(chunks: Iterable[bytes], block_size: int | None = None) -> Iterator[Piece]:
+    """Regroup byte chunks into blocks of whole lines of about `block_size` bytes.
+
+    The line being read is measured as chunks arrive, so a line that grows past MAX_LINE_BYTES is skipped
+    then, not once a whole block has piled up.
+    """
     block_size = block_size or BLOCK_SIZE
+    chunks = iter(chunks)
     parts: list[bytes] = []
     held = 0
+    open_line = 0  # bytes at the end of `parts` after the last line end (a CR ending them included)
     for chunk in chunks:
+        if not chunk:
+            continue
+        ended = _last_end(chunk, 0, len(chunk), eof=False)
+        if ended == 0 and not (parts and parts[-1].endswith(b"\r") and chunk[:1] != b"\n"):
+            open_line += len(chunk)
+        else:  # a line ends in this chunk, or a CR held back at the end of the last one ended it
+            open_line = len(chunk) - ended
         parts.append(chunk)
         held += len(chunk)
-        if held < block_size:
+        too_long = open_line - chunk.endswith(b"\r") > MAX_LINE_BYTES
+        if held < block_size and not too_long:
             continue
         data = b"".join(parts)
-        cut = data.rfind(b"\n") + 1
-        if cut == 0:  # no newline yet: keep accumulating
-            parts, held = [data], len(data)
-            continue
-        yield pa.py_buffer(data[:cut])
+        cut = len(data) - open_line
+        yield from whole_lines(data, 0, cut)
         rest = data[cut:]
+        if too_long:
+            marker, rest = _skip_line(chunks, rest)
+            yield marker
+            ended = _last_end(rest, 0, len(rest), eof=False)
+            open_line = len(rest) - ended
         parts, held = ([rest], len(rest)) if rest else ([], 0)
     if held:
-        yield pa.py_buffer(b"".join(parts))
+        yield from whole_lines(b"".join(parts))
 
 
 def prefetch(items: Iterator[T], depth: int = 2) -> Iterator[T]:
@@ -242,30 +372,34 @@ def prefetch(items: Iterator[T], depth: int = 2) -> Iterator[T]:
         stop.set()
 
 
-def with_documents(name: str, blocks: Iterator[pa.Buffer]) -> Iterator[pa.Buffer]:
+def with_documents(name: str, pieces: Iterator[Piece]) -> Iterator[Piece]:
     """Unwrap a whole-document envelope (a CloudWatch subscription payload); pass other text through."""
-    first = next(blocks, None)
+    first = next(pieces, None)
     if first is None:
         return
-    head = first.slice(0, min(len(first), 64)).to_pybytes().lstrip()
-    if not head.startswith((b"{", b"[", b"H4sI")):
+    if isinstance(first, Overlong) or not first.slice(0, min(len(first), 64)).to_pybytes().lstrip().startswith(
+        (b"{", b"[", b"H4sI")
+    ):
         yield first
-        yield from blocks
+        yield from pieces
         return
     # Blocks may live in reused buffers: what is held while deciding is copied.
-    held = [first.to_pybytes()]
+    held: list[Piece] = [pa.py_buffer(first.to_pybytes())]
     size = len(held[0])
     while size <= envelopes.MAX_DOCUMENT_BYTES:
-        nxt = next(blocks, None)
+        nxt = next(pieces, None)
         if nxt is None:
             break
-        held.append(nxt.to_pybytes())
-        size += len(held[-1])
+        if isinstance(nxt, Overlong):  # a document has no line that long: this is text
+            held.append(nxt)
+            size = envelopes.MAX_DOCUMENT_BYTES + 1
+            break
+        held.append(pa.py_buffer(nxt.to_pybytes()))
+        size += len(nxt)
     if size <= envelopes.MAX_DOCUMENT_BYTES:
-        lines = envelopes.document_lines(b"".join(held))
+        lines = envelopes.document_lines(b"".join(p.to_pybytes() for p in held if isinstance(p, pa.Buffer)))
         if lines is not None:
-            yield pa.py_buffer(lines)
+            yield from whole_lines(lines)
             return
-    for block in held:
-        yield pa.py_buffer(block)
-    yield from blocks
+    yield from held
+    yield from pieces

@@ -28,6 +28,9 @@ class Summary:
     stats: FlowLogStats
     accept: int = 0  # ACCEPT records that carry traffic (log-status neither NODATA nor SKIPDATA)
     reject: int = 0
+    # Traffic records that say neither ACCEPT nor REJECT: transit-gateway flow logs and custom formats have no
+    # action field. So records = accept + reject + nodata + skipdata + no_action, always.
+    no_action: int = 0
     interfaces: int = 0
     start: int | None = None
     end: int | None = None
@@ -47,6 +50,7 @@ class Summary:
             "reject": self.reject,
             "nodata": st.nodata,
             "skipdata": st.skipdata,
+            "no_action": self.no_action,
             "unparsable": st.unparsable,
             "interfaces": self.interfaces,
             "start": self.start,
@@ -106,6 +110,7 @@ def summarize(stream: FlowLogStream, top: int = 10) -> Summary:
         reject = pc.and_(traffic, pc.fill_null(pc.equal(action, "REJECT"), False))
         s.accept += pc.sum(accept).as_py() or 0
         s.reject += pc.sum(reject).as_py() or 0
+        s.no_action += pc.sum(pc.and_(traffic, pc.is_null(action))).as_py() or 0
         interfaces.update(pc.unique(pc.drop_null(batch.column("interface_id"))).to_pylist())
         lo = pc.min(batch.column("start")).as_py()
         hi = pc.max(batch.column("end")).as_py()

@@ -239,7 +239,9 @@ def compile_load_balancers(
         targets = []
         for description in health.get(group.target_group_arn, []):
             target = description.target
-            receiver, target_address = _resolve_target(group, target, interfaces, instances, by_address, warnings)
+            found = snapshot.origins.get(f"LoadBalancerTargetHealth:{group.target_group_arn}")
+            receiver, target_address = _resolve_target(group, target, interfaces, instances, by_address, warnings,
+                                                       f"{found.file}: " if found else "")
             az = target.availability_zone
             if az in (None, "all") and receiver is not None and receiver.subnet_id in subnets:
                 az = subnets[receiver.subnet_id].az
@@ -282,6 +284,7 @@ def _resolve_target(
     instances: dict[str, Instance],
     by_address: dict[tuple[int, int], list[Interface]],
     warnings: list[str],
+    where: str = "",
 ) -> tuple[Interface | None, tuple[int, int] | None]:
     """The interface and address a target receives on: an instance's primary interface, or the interface
     holding an IP target (preferring the target group's VPC). Lambda and ALB targets have neither."""
@@ -298,7 +301,7 @@ def _resolve_target(
             address = parse_address(target.id)
         except ValueError:
             raise SnapshotError(
-                f"target group {group.target_group_arn}: target '{target.id}' is not an IP address"
+                f"{where}target group {group.target_group_arn}: target '{target.id}' is not an IP address"
             ) from None
         holders = by_address.get(address, [])
         same_vpc = [i for i in holders if group.vpc_id in (None, i.vpc_id)]

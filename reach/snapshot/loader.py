@@ -477,6 +477,9 @@ def _add(snapshot: Snapshot, copies: _Copies, key: str, value: Any, file: Path, 
                 at = f"{here.position}.Instances[{number}]"
                 snapshot.origins.setdefault(instance.instance_id, Origin(here.file, here.account, here.region, at))
         if rid is None:
+            keyed = next((item.get(k) for k, _, kind in _KEYED if kind == key and isinstance(item, dict)), None)
+            if isinstance(keyed, str):  # a per-table document: remember its file for errors about that table
+                snapshot.origins.setdefault(f"{key}:{keyed}", here)
             bucket.append(resource)
         elif copies.add(key, rid, resource, here, len(bucket)):
             snapshot.origins[rid] = here

@@ -14,6 +14,7 @@ Shapes, each recognised by its top-level key (CONTRACT §1):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -24,7 +25,7 @@ from reach.model import transit as model
 from reach.model.addr import Cidr
 from reach.model.network import Subnet, Vpc
 from reach.model.transit import ROUTE_PRIORITY, TgwAttachment, TgwRoute, TgwRouteTable, TransitNetwork
-from reach.snapshot.base import AwsModel, Compiled, Tag, name_tag, parse_cidr
+from reach.snapshot.base import AwsModel, Compiled, Origin, Tag, name_tag, parse_cidr
 
 if TYPE_CHECKING:
     from reach.snapshot.loader import Snapshot
@@ -277,7 +278,8 @@ def compile_transit_gateways(
                     f"assumed to be {attachment.tgw_id}'s default association route table {default}"
                 )
 
-    tables = _compile_tables(table_rows, searched, static_only, propagations, attachments, vpcs, prefix_lists, warnings)
+    tables = _compile_tables(table_rows, searched, static_only, propagations, attachments, vpcs, prefix_lists, warnings,
+                             snapshot.origins)
     gateways: dict[str, model.TransitGateway] = {}
     for tgw in snapshot.transit_gateways:
         origin = snapshot.origins.get(tgw.transit_gateway_id)
@@ -315,6 +317,7 @@ def _compile_tables(
     vpcs: dict[str, Vpc],
     prefix_lists: dict[str, list[Cidr]],
     warnings: list[str],
+    origins: Mapping[str, Origin],
 ) -> dict[str, TgwRouteTable]:
     by_id = {a.id: a for a in attachments.values()}
     tgw_of = {t.transit_gateway_route_table_id: t.transit_gateway_id or "" for t in table_rows}
@@ -333,6 +336,8 @@ def _compile_tables(
 
     for route_set in searched + static_only:
         table_id = route_set.transit_gateway_route_table_id
+        found = origins.get(f"TransitGatewayRouteTableRoutes:{table_id}") or origins.get(table_id)
+        table_where = f"{found.file}: " if found else ""
         listed.add(table_id)
         for raw in route_set.routes:
             if raw.state not in ("active", "blackhole"):
@@ -353,12 +358,13 @@ def _compile_tables(
                     continue
                 destination, priority = raw.prefix_list_id, ROUTE_PRIORITY["prefix-list"]
             elif raw.destination_cidr_block:
-                cidrs = [parse_cidr(raw.destination_cidr_block, f"transit gateway route table {table_id}")]
+                cidrs = [parse_cidr(raw.destination_cidr_block, f"{table_where}transit gateway route table {table_id}")]
                 destination = raw.destination_cidr_block
                 priority = ROUTE_PRIORITY["static"]
             else:
                 raise SnapshotError(
-                    f"transit gateway route table {table_id}: a route has no DestinationCidrBlock or PrefixListId"
+                    f"{table_where}transit gateway route table {table_id}: a route has no DestinationCidrBlock or "
+                    "PrefixListId"
                 )
             kind = (raw.type or "static").lower()
             origin = "static"

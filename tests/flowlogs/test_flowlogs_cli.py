@@ -162,3 +162,21 @@ def test_query_sees_unknown_fields_as_string_columns(tmp_path: Path) -> None:
         {"encryption_status": "1", "n": 1},
         {"encryption_status": None, "n": 1},
     ]
+
+
+def test_the_readme_union_example_counts_what_it_shows() -> None:
+    sql = (
+        "SELECT encryption_status, dstport, count(*) AS records FROM vpc_flow_logs "
+        "WHERE log_status = 'OK' AND interface_id = 'eni-0a1b2c3d4e5f60001' GROUP BY ALL ORDER BY ALL"
+    )
+    newer = str(DATA / "lambda-rds-3306-encryption.log")
+    for files in ((SEED, newer), (newer, SEED)):
+        code, out, _ = invoke("logs", "query", *files, "--sql", sql, "--format", "json", "--quiet")
+        assert code == 0
+        assert [(r["encryption_status"], r["dstport"], r["records"]) for r in json.loads(out)] == [
+            ("0", 3306, 1),
+            ("1", 443, 1),
+            (None, 443, 1),
+            (None, 3306, 3),
+            (None, 40112, 1),
+        ]

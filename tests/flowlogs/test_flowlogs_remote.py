@@ -6,6 +6,7 @@ import gzip
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -88,7 +89,9 @@ def logs(endpoint: str) -> Any:
 def test_s3_prefix_paginated_gzip_and_parquet(s3: Any) -> None:
     rows, stats = read(["s3://flows/AWSLogs/"], s3_client=s3, page_size=2)
     assert stats.files == 7  # six .log.gz and one .log.parquet, listed two keys per page
-    assert stats.records == 6 * 4 + 3 and stats.unparsable == 0
+    # flowlogs-reader's third Parquet record has protocol 8080, outside IANA's 0-255: unparsable, with its row.
+    assert stats.records == 6 * 4 + 2 and stats.unparsable == 1
+    assert (stats.bad_lines[0].line, stats.bad_lines[0].reason) == (3, "protocol 8080 is out of range (0-255)")
     assert {r["interface_id"] for r in rows} >= {"eni-us0", "eni-eu2", "eni-102010ab"}
 
 
@@ -131,3 +134,78 @@ def test_cloudwatch_interface_and_time_window(logs: Any) -> None:
 def test_cloudwatch_missing_group(logs: Any) -> None:
     with pytest.raises(FlowLogError, match="cloudwatch://nope: no such log group"):
         read(["cloudwatch://nope"], logs_client=logs)
+
+
+# ----- the AWS CLI's --profile and --region ----------------------------------------------------------
+
+
+@pytest.fixture()
+def aws_home(endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An AWS configuration with a profile `ireland` (region eu-west-1), every client pointed at moto."""
+    config = tmp_path / "config"
+    config.write_text("[default]\nregion = us-east-1\n\n[profile ireland]\nregion = eu-west-1\n")
+    credentials = tmp_path / "credentials"
+    credentials.write_text(
+        "[default]\naws_access_key_id = testing\naws_secret_access_key = testing\n\n"
+        "[ireland]\naws_access_key_id = testing\naws_secret_access_key = testing\n"
+    )
+    for name in (
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+    group = "/aws/vpc/dublin"
+    logs = client("logs", endpoint)
+    irish = boto3.client(
+        "logs",  # type: ignore[call-overload]
+        endpoint_url=endpoint,
+        region_name="eu-west-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    if irish.describe_log_groups(logGroupNamePrefix=group)["logGroups"]:
+        return tmp_path  # the moto server lives for the module: made by an earlier test
+    for c in (logs, irish):
+        c.create_log_group(logGroupName=group)
+        c.create_log_stream(logGroupName=group, logStreamName="eni-ie")
+    irish.put_log_events(
+        logGroupName=group,
+        logStreamName="eni-ie",
+        logEvents=[{"timestamp": NOW * 1000, "message": record("eni-ie", 1, start=NOW)}],
+    )
+    return tmp_path
+
+
+def test_region_chooses_where_cloudwatch_is_read(aws_home: Path) -> None:
+    rows, _ = read(["cloudwatch:///aws/vpc/dublin"], region="eu-west-1")
+    assert [r["interface_id"] for r in rows] == ["eni-ie"]
+    # The group of the same name in us-east-1 (the default profile's region) holds nothing.
+    rows, stats = read(["cloudwatch:///aws/vpc/dublin"])
+    assert rows == [] and stats.files == 1
+
+
+def test_profile_chooses_credentials_and_region(aws_home: Path) -> None:
+    rows, _ = read(["cloudwatch:///aws/vpc/dublin"], profile="ireland")
+    assert [r["interface_id"] for r in rows] == ["eni-ie"]
+    # An explicit region wins over the profile's, as with the AWS CLI.
+    rows, _ = read(["cloudwatch:///aws/vpc/dublin"], profile="ireland", region="us-east-1")
+    assert rows == []
+
+
+def test_a_session_is_used_as_given(aws_home: Path) -> None:
+    session = boto3.Session(profile_name="ireland")
+    rows, _ = read(["cloudwatch:///aws/vpc/dublin"], session=session)
+    assert [r["interface_id"] for r in rows] == ["eni-ie"]
+
+
+def test_an_unknown_profile_is_an_error_naming_it(aws_home: Path) -> None:
+    with pytest.raises(FlowLogError, match="AWS profile 'nope' not found"):
+        read(["s3://flows/plain/"], profile="nope")

@@ -25,6 +25,8 @@ from flowlogs_support import (
     read,
 )
 
+from reach.errors import FlowLogError
+
 
 def iso(epoch: int) -> str:
     return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -254,9 +256,10 @@ def test_beats_v7_ecs_golden(write: Any) -> None:
 def test_beats_module_bad_line_is_counted_not_kept() -> None:
     # Elastic keeps "Phony unsupported log format." as an event with no fields (bad.log-expected.json);
     # reach counts it as unparsable and shows it with its line number.
-    rows, stats = read(BEATS / "module/aws/vpcflow/test/bad.log")
-    assert rows == [] and stats.unparsable == 1
-    assert stats.bad_lines[0].line == 1 and stats.bad_lines[0].text == "Phony unsupported log format."
+    # reach says the file is not flow logs at all (its one line is no record), naming the line.
+    with pytest.raises(FlowLogError, match=r"bad.log: not flow logs: none of its 1 line is a flow-log record") as e:
+        read(BEATS / "module/aws/vpcflow/test/bad.log")
+    assert "bad.log:1: 4 fields where the format has 14\n      Phony unsupported log format." in str(e.value)
 
 
 def test_beats_module_header_blank_line_header_again() -> None:
@@ -290,9 +293,9 @@ def test_integrations_no_trailing_newline() -> None:
 def test_integrations_v5_malformed_start_is_unparsable() -> None:
     # Elastic's expected output renders start = 164000066 (9 digits) as 1975-03-14 without complaint. A flow
     # log cannot start in 1975, 46 years before it ends: reach counts the record as unparsable.
-    rows, stats = read(INTEGRATIONS / "test-v5-all-fields.log", log_format=V5_ALL)
-    assert rows == [] and stats.unparsable == 1
-    assert "impossible time" in stats.bad_lines[0].reason and "164000066" in stats.bad_lines[0].reason
+    # Its only record being unparsable, the file is no flow log at all: an error that names the line.
+    with pytest.raises(FlowLogError, match="test-v5-all-fields.log:1: impossible time: start 164000066"):
+        read(INTEGRATIONS / "test-v5-all-fields.log", log_format=V5_ALL)
 
 
 def test_integrations_v8_reject_reason_and_dash_everywhere() -> None:
@@ -371,10 +374,11 @@ def test_otel_transit_gateway_file_typed_extras() -> None:
 def test_otel_field_count_mismatches_are_unparsable() -> None:
     # One OTel version (matching vpc_flow_log_too_few_fields_expected.yaml) accepts the 13-token record and
     # emits the fields present; the record lacks log-status, so reach rejects it rather than half-parse it.
-    rows, stats = read(OTEL / "vpc_flow_log_too_few_fields.log")
-    assert rows == [] and stats.unparsable == 1 and "13 fields" in stats.bad_lines[0].reason
-    rows, stats = read(OTEL / "vpc_flow_log_too_many_fields.log")
-    assert rows == [] and stats.unparsable == 1 and "15 fields" in stats.bad_lines[0].reason
+    # Each file's only record is unparsable, so each file is an error naming that line.
+    with pytest.raises(FlowLogError, match="too_few_fields.log:2: 13 fields where the format has 14"):
+        read(OTEL / "vpc_flow_log_too_few_fields.log")
+    with pytest.raises(FlowLogError, match="too_many_fields.log:2: 15 fields where the format has 14"):
+        read(OTEL / "vpc_flow_log_too_many_fields.log")
 
 
 def test_otel_cloudwatch_subscription_payloads() -> None:
@@ -384,8 +388,8 @@ def test_otel_cloudwatch_subscription_payloads() -> None:
         ("172.31.9.69", 3389, "REJECT"),
     ]
     # No format in the payload: without one, the default format does not fit the 4-token records.
-    _, stats = read(OTEL / "valid_vpc_flow_cw_custom.json")
-    assert stats.unparsable == 2
+    with pytest.raises(FlowLogError, match="none of its 2 lines is a flow-log record"):
+        read(OTEL / "valid_vpc_flow_cw_custom.json")
     rows, stats = read(
         OTEL / "valid_vpc_flow_cw_custom.json", log_format="${version} ${interface-id} ${srcaddr} ${dstaddr}"
     )
@@ -436,8 +440,8 @@ def test_opensearch_raw_log() -> None:
 
 def test_flowlogs_reader_parquet() -> None:
     rows, stats = read(EXTERNAL / "flowlogs-reader/tests/data/flows.parquet")
-    assert stats.unparsable == 0 and len(rows) == 3
-    first, second, third = rows
+    assert stats.unparsable == 1 and len(rows) == 2
+    first, second = rows
     assert present(first) == {
         "version": 2,
         "account_id": "123456789010",
@@ -462,5 +466,6 @@ def test_flowlogs_reader_parquet() -> None:
         "end": 1439387264,
         "log_status": "NODATA",
     }
-    # protocol 8080 is not an IP protocol number; it is kept as it is, and nothing crashes.
-    assert (third["protocol"], third["srcport"], third["dstport"], third["action"]) == (8080, 80, 100, None)
+    # protocol 8080 is not an IP protocol number (0-255): the third row is unparsable, named by its row.
+    (bad,) = stats.bad_lines
+    assert (bad.line, bad.reason) == (3, "protocol 8080 is out of range (0-255)")
