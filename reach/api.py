@@ -20,6 +20,8 @@ from reach.engine.explanation import Explanation
 from reach.errors import ReachError
 from reach.flowlogs import read_flow_logs
 from reach.model.network import Network
+from reach.sets.exposure import exposure as _exposure
+from reach.sets.results import ExposureResult
 from reach.snapshot.cache import load_network
 from reach.snapshot.changes import Change, apply_changes
 from reach.snapshot.compile import compile_snapshot
@@ -205,4 +207,9 @@ def diff(
     return _snapshot(before).compare(_snapshot(after), flow_logs=flow_logs, intents=intents, log_format=log_format)
 
 
-__all__ = ["AppliedChanges", "Snapshot", "check", "diff", "explain", "load_snapshot", "whatif"]
+def exposure(snapshot: str | Path | Snapshot) -> ExposureResult:
+    """What the internet can open on every interface, exactly (CONTRACT §8): `.model_dump()` is the JSON."""
+    return _exposure(_snapshot(snapshot).analyzer)
+
+
+__all__ = ["AppliedChanges", "Snapshot", "check", "diff", "explain", "exposure", "load_snapshot", "whatif"]

@@ -467,6 +467,31 @@ def _explain_with_flow_logs(snap: Snapshot, src: str, dst: str, port: str, proto
         render_observed_text(observed, stdout_console())
 
 
+# --- reach exposure / reachable (set questions) ---
+
+
+@app.command()
+def exposure(
+    snapshot: SnapshotOption = None,
+    format: Annotated[str, typer.Option("--format", help="text, json or html.")] = "text",
+) -> None:
+    """What the internet can open on every interface, exactly, beside what security groups alone suggest."""
+    from reach.api import exposure as exposure_of
+    from reach.report.exposure import exposure_json, render_exposure_html, render_exposure_text
+
+    def body() -> None:
+        _check_format(format, ("text", "json", "html"))
+        result = exposure_of(_load(snapshot, quiet=format != "text"))
+        if format == "json":
+            typer.echo(exposure_json(result))
+        elif format == "html":
+            typer.echo(render_exposure_html(result, f"reach exposure — {snapshot}"))
+        else:
+            render_exposure_text(result, stdout_console())
+
+    run(body)
+
+
 def main() -> None:
     app(prog_name="reach")
 
