@@ -24,7 +24,7 @@ def exposure_json(result: ExposureResult) -> str:
 def _size(access: Access) -> float:
     """How much an entry opens: ports (every protocol counts 256 x 65536) x the share of the address space."""
     ports = sum(hi - lo + 1 for lo, hi in access.ports) * (256 if access.protocol == "all" else 1)
-    share = sum(c.size / (2**32 if c.version == 4 else 2**64) for c in IPSet(access.sources).iter_cidrs())
+    share = sum(c.size / (2**32 if c.version == 4 else 2**128) for c in IPSet(access.sources).iter_cidrs())
     return ports * share
 
 
@@ -61,6 +61,7 @@ def render_exposure_text(result: ExposureResult, console: Console) -> None:
         console.print(line, width=WIDTH)
     internet = IPSet(result.internet)
     exposed = [i for i in result.interfaces if i.exposed]
+    partial: list[str] = []
     if exposed:
         table = Table(box=None, width=min(console.width, WIDTH), pad_edge=False, show_edge=False)
         table.add_column("interface", width=21, no_wrap=True)
@@ -72,12 +73,20 @@ def render_exposure_text(result: ExposureResult, console: Console) -> None:
             for k, entry in enumerate(interface.exposed):
                 first = k == 0
                 label = (interface.interface_id + (f"\n{interface.name}" if interface.name else "")) if first else ""
-                ports = ports_text(entry.ports) + (f" (client ports {ports_text(entry.client_ports)})"
-                                                   if entry.client_ports else "")
+                ports = ports_text(entry.ports)
+                if entry.client_ports:
+                    partial.append(f"{interface.interface_id} {entry.protocol} {ports}: only clients using ports "
+                                   f"{ports_text(entry.client_ports)} get the response (the network ACL drops the rest "
+                                   "of 1024-65535)")
+                    ports += " *"
                 table.add_row(label, _protocol(entry), ports, sources_text(entry.sources, internet),
                               entry.via + (f"\n{entry.listener}" if entry.listener else ""))
         console.print()
         console.print(table)
+        if partial:
+            console.print()
+        for line in partial:
+            console.print(f"* {line}", width=WIDTH)
     wrong = [i for i in result.interfaces if i.sg_only_wrong]
     if wrong:
         console.print()

@@ -99,6 +99,7 @@ def _plan(network: Network, interface: Interface, igws: dict[str, str], nat_inte
         notes.append(f"{interface.vpc_id} has no internet gateway attached: nothing from the internet reaches it")
     else:
         ways = ({IPV4} if interface.public_ips else set()) | ({IPV6} if has_v6 else set())
+
     listeners: set[tuple[int, int]] | None = None
     balancer = network.balancing.of_interface(interface.id)
     if balancer is not None:
@@ -117,6 +118,9 @@ def _add_grid(network: Network, plan: _Plan, family: int, internet: Pieces, batc
     open_lines = [x for x in sg_lines or () if x.allow and x.peer and internet.part(family, x.peer.start, x.peer.end)]
     if sg_lines is not None and not open_lines:
         return  # the security groups open nothing to the internet: nothing to examine, exactly
+    if open_lines and plan.ways and family not in plan.ways:
+        plan.notes.append("no public IPv4 address: what is open to IPv4 sources reaches nothing" if family == IPV4
+                          else "no IPv6 address: what is open to IPv6 sources reaches nothing")
     if sg_lines is None and family not in plan.ways:
         return
     request, response = lines_of([nacl_in, sg_in], family), lines_of([nacl_out], family)
@@ -163,7 +167,7 @@ def _read(network: Network, plan: _Plan) -> None:
                     said = (route.target_id, route.state) if route else None
                     if said not in routed:
                         routed.add(said)
-                        plan.notes.append(_route_note(plan, table.id if table else None, route, family, probe))
+                        plan.notes.append(_route_note(plan, table.id if table else None, route))
                     plan.not_followed |= route is not None and route.target_kind not in _FOLLOWED
                     continue
                 client: tuple[Span, ...] | None = None
@@ -190,17 +194,16 @@ def _leads_out(route: Route | None, family: int) -> bool:
     )
 
 
-def _route_note(plan: _Plan, table_id: str | None, route: Route | None, family: int, probe: int) -> str:
-    client = format_address(family, probe)
+def _route_note(plan: _Plan, table_id: str | None, route: Route | None) -> str:
     if route is None:
-        return f"no route in {table_id or 'the subnet'} leads the responses back to the internet (e.g. to {client})"
+        return f"no route in {table_id or 'the subnet'} leads the responses back to the internet"
+    where = f"{table_id} routes {route.destination} (the clients)"
     if route.state != "active":
-        return f"{route.ref.detail}: a blackhole, so the responses (e.g. to {client}) are dropped"
+        return f"{where} to a blackhole ({route.target_id}): the responses are dropped"
     if route.target_kind == Kind.NAT_GATEWAY:
-        return (f"{table_id} sends the responses (e.g. to {client}) to {route.target_id}, which answers from its "
-                f"own address, not the one the client connected to")
-    return (f"{table_id} sends the responses (e.g. to {client}) to {route.target_id} ({route.target_kind}), not to "
-            f"{plan.igw}: reach does not follow that way for exposure; check it with reach explain")
+        return f"{where} to {route.target_id}, which answers from its own address, not the one the client connected to"
+    return (f"{where} to {route.target_id} ({route.target_kind}), not to {plan.igw}: reach does not follow that "
+            "way for exposure; check it with reach explain")
 
 
 def _through_load_balancers(analyzer: Analyzer, plans: dict[str, _Plan], notes: list[str]) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from netaddr import IPAddress, IPRange, IPSet
 
-from reach.model.addr import IPV4, IPV6, Cidr, is_rfc1918
+from reach.model.addr import IPV4, IPV6, Cidr
 from reach.model.network import Network
 from reach.model.protocols import protocol_name
 from reach.model.space import PORTS, cut_range, domain
@@ -40,12 +40,10 @@ def cidr_texts(sources: IPSet) -> list[str]:
 
 
 def first_address(sources: IPSet) -> tuple[int, int]:
-    """(family, value) of the lowest address of a non-empty set, preferring a public IPv4 one."""
-    ranges = list(sources.iter_ipranges())
-    for r in ranges:
-        if r.version == 4 and not is_rfc1918(IPV4, r.first):
-            return IPV4, r.first
-    return ranges[0].version, ranges[0].first
+    """(family, value) of an address of a non-empty set to probe with: the first host of its largest CIDR
+    (every address of a piece decides alike; this one reads naturally, as 32.0.0.1 rather than 0.0.0.0)."""
+    largest = max(sources.iter_cidrs(), key=lambda c: (c.size, -c.first))
+    return largest.version, largest.first + (1 if largest.size > 1 else 0)
 
 
 def vpc_space(network: Network) -> IPSet:
