@@ -24,21 +24,34 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from netaddr import IPSet
+import numpy as np
 
 from reach.engine.explain import Analyzer
 from reach.engine.packet import EPHEMERAL, NAT_PORTS, Packet
 from reach.engine.resolve import Endpoint
 from reach.model.addr import IPV4, IPV6, format_address
-from reach.model.decision import decision_of
+from reach.model.decision import decision_of, is_filtered
 from reach.model.network import Interface, Network, Route, RouteTable
 from reach.model.protocols import PORTED, protocol_name
+from reach.model.rules import RuleLine
 from reach.model.space import cut_range
 from reach.model.vocabulary import Direction, Kind, Verdict
 from reach.sets.balancers import Forward, forwards, internet_facing, listeners_of
-from reach.sets.grid import Batch, Grid, cut_columns, lines_of, tables_at
+from reach.sets.grid import Batch, Column, Grid, cut_columns, lines_of, nacl_at, tables_at
 from reach.sets.results import Exposed, ExposureResult, ExposureSummary, InterfaceExposure, SgOnly
-from reach.sets.space import TOP, CellSet, Entry, Pieces, Span, cidr_texts, first_address, internet_space, merge_spans
+from reach.sets.space import (
+    NOBODY,
+    TOP,
+    Atoms,
+    CellSet,
+    Entry,
+    Sources,
+    Span,
+    cidr_texts,
+    internet_space,
+    merge_spans,
+    network_bounds,
+)
 
 _FOLLOWED = {Kind.INTERNET_GATEWAY, Kind.EGRESS_ONLY_INTERNET_GATEWAY, Kind.NAT_GATEWAY}
 
@@ -53,7 +66,7 @@ class _Plan:
     igw: str | None
     ways: set[int]  # families with a way in through the internet gateway
     listeners: set[tuple[int, int]] | None  # a load balancer node answers only these (protocol, port)
-    grids: dict[int, tuple[Grid, list[IPSet]]] = field(default_factory=dict)
+    grids: dict[int, tuple[Grid, list[Sources]]] = field(default_factory=dict)
     exposed: dict[ExposedKey, CellSet] = field(default_factory=lambda: defaultdict(CellSet))
     sg_only: CellSet = field(default_factory=CellSet)
     examined: set[int] = field(default_factory=set)
@@ -70,7 +83,7 @@ class _Plan:
 def exposure(analyzer: Analyzer) -> ExposureResult:
     """What the internet can open on every interface of the analyzer's network."""
     network = analyzer.network
-    internet = Pieces(internet_space(network))
+    internet = Atoms(internet_space(network), network_bounds(network))
     igws = {vpc: g.id for g in network.gateways.values() if g.kind == Kind.INTERNET_GATEWAY for vpc in g.vpc_ids}
     nat_interfaces = {g.interface_id for g in network.gateways.values() if g.kind == Kind.NAT_GATEWAY}
     batch = Batch(decision_of(network))
@@ -82,8 +95,8 @@ def exposure(analyzer: Analyzer) -> ExposureResult:
     for plan in plans:
         _read(network, plan)
     notes: list[str] = []
-    _through_load_balancers(analyzer, {p.interface.id: p for p in plans}, notes)
-    return _result(plans, notes, internet.space)
+    _through_load_balancers(analyzer, {p.interface.id: p for p in plans}, internet, notes)
+    return _result(plans, notes, internet)
 
 
 def _plan(network: Network, interface: Interface, igws: dict[str, str], nat_interfaces: set[str | None]) -> _Plan:
@@ -110,12 +123,13 @@ def _plan(network: Network, interface: Interface, igws: dict[str, str], nat_inte
     return _Plan(interface, igw, ways, listeners, notes=notes)
 
 
-def _add_grid(network: Network, plan: _Plan, family: int, internet: Pieces, batch: Batch) -> None:
+def _add_grid(network: Network, plan: _Plan, family: int, internet: Atoms, batch: Batch) -> None:
     interface = plan.interface
-    nacl_in, sg_in = tables_at(network, interface, Direction.INGRESS)
-    nacl_out, _ = tables_at(network, interface, Direction.EGRESS)
-    sg_lines = lines_of([sg_in], family) if sg_in is not None else None
-    open_lines = [x for x in sg_lines or () if x.allow and x.peer and internet.part(family, x.peer.start, x.peer.end)]
+    nacl_in, nacl_out = nacl_at(network, interface, Direction.INGRESS), nacl_at(network, interface, Direction.EGRESS)
+    sg_lines = _group_lines(network, interface, family)
+    open_lines = [
+        x for x in sg_lines or () if x.allow and x.peer and internet.overlaps(family, x.peer.start, x.peer.end)
+    ]
     if sg_lines is not None and not open_lines:
         return  # the security groups open nothing to the internet: nothing to examine, exactly
     if open_lines and plan.ways and family not in plan.ways:
@@ -123,18 +137,28 @@ def _add_grid(network: Network, plan: _Plan, family: int, internet: Pieces, batc
                           else "no IPv6 address: what is open to IPv6 sources reaches nothing")
     if sg_lines is None and family not in plan.ways:
         return
-    request, response = lines_of([nacl_in, sg_in], family), lines_of([nacl_out], family)
+    request, response = [*lines_of([nacl_in], family), *(sg_lines or ())], lines_of([nacl_out], family)
     table = _route_table(network, interface)
     routes = [r.cidr for r in table.routes if r.cidr.family == family] if table else []
-    bounds = [(x.peer.start, x.peer.end) for x in (*request, *response) if x.peer] + [(c.start, c.end) for c in routes]
-    parts = [internet.part(family, lo, hi) for lo, hi in cut_range(0, TOP[family], bounds)]
+    # A range holding no address of the internet cuts no piece of it that matters (VPC-internal rules).
+    ranges = {(x.peer.start, x.peer.end) for x in (*request, *response) if x.peer} | {(c.start, c.end) for c in routes}
+    bounds = [r for r in ranges if internet.overlaps(family, *r)]
+    parts = [internet.within(family, lo, hi) for lo, hi in cut_range(0, TOP[family], bounds)]
     parts = [p for p in parts if p]
     ports = [(port, port) for _, port in plan.listeners or ()]
     columns = cut_columns(request, response, ports=ports, allows=sg_lines)
     plan.examined |= set(columns.examined)
-    grid = Grid(interface, interface.subnet_id, Direction.INGRESS, family, [(first_address(p)[1], True) for p in parts],
+    grid = Grid(interface, interface.subnet_id, Direction.INGRESS, family, [(internet.probe(p), True) for p in parts],
                 columns)
     plan.grids[family] = (batch.add(grid), parts)
+
+
+def _group_lines(network: Network, interface: Interface, family: int) -> list[RuleLine] | None:
+    """The inbound lines of the interface's security groups (None: AWS manages it without groups)."""
+    if not is_filtered(interface):
+        return None
+    groups = [network.security_groups[g] for g in interface.groups if g in network.security_groups]
+    return [x for g in groups for x in g.ingress_lines if x.peer and x.peer.family == family]
 
 
 def _route_table(network: Network, interface: Interface) -> RouteTable | None:
@@ -144,44 +168,45 @@ def _route_table(network: Network, interface: Interface) -> RouteTable | None:
 
 def _read(network: Network, plan: _Plan) -> None:
     """The grids' cells into the exact answer and the security-group-only view, with why they differ."""
-    decision = decision_of(network)
+    rules = decision_of(network).registry.rules
     table = _route_table(network, plan.interface)
     routed: set[tuple[str, str] | None] = set()
     for family, (grid, parts) in plan.grids.items():
-        way = family in plan.ways
-        for p, part in enumerate(parts):
-            probe = grid.peers[p][0]
-            route = table.lookup(family, probe) if table else None
-            route_ok = _leads_out(route, family)
-            for c, column in enumerate(grid.columns.columns):
-                box = (column.key, *column.ports, *column.codes)
-                if plan.interface.groups and grid.sg_allow[p, c]:
-                    plan.sg_only.add(box, part)
-                if not way or not grid.allow[p, c]:
-                    if way and grid.sg_allow[p, c] and grid.nacl_rule[p, c] >= 0:
-                        plan.notes.append(decision.registry.rules[int(grid.nacl_rule[p, c])].detail)
+        columns = grid.columns.columns
+        if plan.interface.groups:
+            for p, c in np.argwhere(grid.sg_allow).tolist():
+                plan.sg_only.add(_box(columns[c]), parts[p])
+        if family not in plan.ways:
+            continue
+        for p, c in np.argwhere(grid.sg_allow & ~grid.allow & (grid.nacl_rule >= 0)).tolist():
+            plan.notes.append(rules[int(grid.nacl_rule[p, c])].detail)
+        routes = [table.lookup(family, probe) if table else None for probe, _ in grid.peers]
+        for p, c in np.argwhere(grid.allow).tolist():
+            column = columns[c]
+            if plan.listeners is not None and (column.protocol, column.ports[0]) not in plan.listeners:
+                continue
+            route = routes[p]
+            if not _leads_out(route, family):
+                said = (route.target_id, route.state) if route else None
+                if said not in routed:
+                    routed.add(said)
+                    plan.notes.append(_route_note(plan, table.id if table else None, route))
+                plan.not_followed |= route is not None and route.target_kind not in _FOLLOWED
+                continue
+            client: tuple[Span, ...] | None = None
+            if column.needs_response:
+                spans = merge_spans(grid.client_ports(p, column.protocol))
+                if not spans:
+                    plan.notes += [f"{rules[r].detail} (the responses)"
+                                   for r in grid.answer_rule[column.protocol][p].tolist() if r >= 0]
                     continue
-                if plan.listeners is not None and (column.protocol, column.ports[0]) not in plan.listeners:
-                    continue
-                if not route_ok:
-                    said = (route.target_id, route.state) if route else None
-                    if said not in routed:
-                        routed.add(said)
-                        plan.notes.append(_route_note(plan, table.id if table else None, route))
-                    plan.not_followed |= route is not None and route.target_kind not in _FOLLOWED
-                    continue
-                client: tuple[Span, ...] | None = None
-                if column.needs_response:
-                    spans = merge_spans(grid.client_ports(p, column.protocol))
-                    if not spans:
-                        rules = decision.registry.rules
-                        plan.notes += [f"{rules[r].detail} (the responses)"
-                                       for r in grid.answer_rule[column.protocol][p].tolist() if r >= 0]
-                        continue
-                    if column.protocol in PORTED and spans != [EPHEMERAL]:
-                        client = tuple(spans)
-                via = plan.igw or ""
-                plan.exposed[(via, client, None)].add(box, part)
+                if column.protocol in PORTED and spans != [EPHEMERAL]:
+                    client = tuple(spans)
+            plan.exposed[(plan.igw or "", client, None)].add(_box(column), parts[p])
+
+
+def _box(column: Column) -> tuple[int, int, int, int, int]:
+    return (column.key, *column.ports, *column.codes)
 
 
 def _leads_out(route: Route | None, family: int) -> bool:
@@ -206,10 +231,10 @@ def _route_note(plan: _Plan, table_id: str | None, route: Route | None) -> str:
             "way for exposure; check it with reach explain")
 
 
-def _through_load_balancers(analyzer: Analyzer, plans: dict[str, _Plan], notes: list[str]) -> None:
+def _through_load_balancers(analyzer: Analyzer, plans: dict[str, _Plan], internet: Atoms, notes: list[str]) -> None:
     """Internet-facing load balancers' listeners, from each node the internet reaches, to their targets."""
     network = analyzer.network
-    preserved: list[tuple[Forward, list[tuple[IPSet, tuple[Span, ...] | None]], Grid, list[IPSet], Grid]] = []
+    preserved: list[tuple[Forward, list[tuple[Sources, tuple[Span, ...] | None]], Grid, list[Sources], Grid]] = []
     batch = Batch(decision_of(network))
     legs: dict[tuple[str, str, int, int], bool] = {}
     for balancer in internet_facing(network):
@@ -221,7 +246,7 @@ def _through_load_balancers(analyzer: Analyzer, plans: dict[str, _Plan], notes: 
             if not opened:
                 continue
             if forward.preserves_client:
-                preserved.append((forward, opened, *_preserved_grids(network, forward, opened, batch)))
+                preserved.append((forward, opened, *_preserved_grids(network, forward, opened, internet, batch)))
                 continue
             key = (forward.node.id, forward.interface.id, forward.protocol, forward.port)
             if key not in legs:
@@ -236,13 +261,13 @@ def _through_load_balancers(analyzer: Analyzer, plans: dict[str, _Plan], notes: 
         _read_preserved(plans[forward.interface.id], forward, opened, grid, parts, leg)
 
 
-def _opened(node: _Plan, protocol: int, port: int) -> list[tuple[IPSet, tuple[Span, ...] | None]]:
+def _opened(node: _Plan, protocol: int, port: int) -> list[tuple[Sources, tuple[Span, ...] | None]]:
     """Who the internet opens (protocol, port) at a load balancer node from, per client-port answer."""
     out = []
     for (via, client, _), cells in node.exposed.items():
         if via != node.igw:
             continue
-        sources = IPSet()
+        sources = NOBODY
         for box, found in cells.boxes.items():
             if box[0] == protocol and box[1] <= port <= box[2]:
                 sources |= found
@@ -263,27 +288,27 @@ def _leg_accepted(analyzer: Analyzer, forward: Forward) -> bool:
 
 
 def _preserved_grids(
-    network: Network, forward: Forward, opened: list[tuple[IPSet, tuple[Span, ...] | None]], batch: Batch
-) -> tuple[Grid, list[IPSet], Grid]:
+    network: Network,
+    forward: Forward,
+    opened: list[tuple[Sources, tuple[Span, ...] | None]],
+    internet: Atoms,
+    batch: Batch,
+) -> tuple[Grid, list[Sources], Grid]:
     """A network load balancer that keeps the client's address: the target decides per source (its grid), the
     node's leg to the target does not (one row each way)."""
     target, node = forward.interface, forward.node
-    sources = IPSet()
-    for found, _ in opened:
-        sources |= found
+    sources = frozenset().union(*(found for found, _ in opened))
     crossing = target.subnet_id != node.subnet_id
     nacl_in, sg_in = tables_at(network, target, Direction.INGRESS)
-    nacl_out, _ = tables_at(network, target, Direction.EGRESS)
+    nacl_out = nacl_at(network, target, Direction.EGRESS)
     request, response = lines_of([nacl_in, sg_in], IPV4), lines_of([nacl_out], IPV4)
-    bounds = [(x.peer.start, x.peer.end) for x in (*request, *response) if x.peer]
-    pieces = Pieces(sources)
-    parts = [p for p in (pieces.part(IPV4, lo, hi) for lo, hi in cut_range(0, TOP[IPV4], bounds)) if p]
+    parts = [frozenset({atom}) for atom in sorted(sources)]  # an atom is one class of every table
     columns = cut_columns(request, response, protocols=[forward.protocol], ports=[(forward.port, forward.port)])
     grid = batch.add(Grid(target, target.subnet_id, Direction.INGRESS, IPV4,
-                          [(first_address(p)[1], crossing) for p in parts], columns))
+                          [(internet.probe(p), crossing) for p in parts], columns))
     assert forward.target.address is not None
     out_nacl, out_sg = tables_at(network, node, Direction.EGRESS)
-    back_nacl, _ = tables_at(network, node, Direction.INGRESS)
+    back_nacl = nacl_at(network, node, Direction.INGRESS)
     leg_columns = cut_columns(lines_of([out_nacl, out_sg], IPV4), lines_of([back_nacl], IPV4),
                               protocols=[forward.protocol], ports=[(forward.port, forward.port)])
     leg = batch.add(Grid(node, node.subnet_id, Direction.EGRESS, IPV4, [(forward.target.address[1], crossing)],
@@ -294,9 +319,9 @@ def _preserved_grids(
 def _read_preserved(
     target: _Plan,
     forward: Forward,
-    opened: list[tuple[IPSet, tuple[Span, ...] | None]],
+    opened: list[tuple[Sources, tuple[Span, ...] | None]],
     grid: Grid,
-    parts: list[IPSet],
+    parts: list[Sources],
     leg: Grid,
 ) -> None:
     protocol, port = forward.protocol, forward.port
@@ -331,7 +356,7 @@ def _intersect(a: list[Span], b: list[Span], c: tuple[Span, ...] | None) -> list
     return out
 
 
-def _result(plans: list[_Plan], notes: list[str], internet: IPSet) -> ExposureResult:
+def _result(plans: list[_Plan], notes: list[str], internet: Atoms) -> ExposureResult:
     rows = []
     overstated = missed = 0
     for plan in plans:
@@ -343,14 +368,14 @@ def _result(plans: list[_Plan], notes: list[str], internet: IPSet) -> ExposureRe
         overstated += bool(false_positive)
         missed += bool(missing)
         exposed = [
-            Exposed(**_access(entry), via=via, client_ports=[list(s) for s in client] if client else None,
+            Exposed(**_access(entry, internet), via=via, client_ports=[list(s) for s in client] if client else None,
                     listener=listener)
             for (via, client, listener), cells in sorted(plan.exposed.items(), key=lambda kv: _key_order(kv[0]))
             if cells
             for entry in cells.entries(examined)
         ]
-        sg_only = [SgOnly(**_access(e), exposed=True) for e in true_part.entries(examined)]
-        sg_only += [SgOnly(**_access(e), exposed=False) for e in false_positive.entries(examined)]
+        sg_only = [SgOnly(**_access(e, internet), exposed=True) for e in true_part.entries(examined)]
+        sg_only += [SgOnly(**_access(e, internet), exposed=False) for e in false_positive.entries(examined)]
         sg_only.sort(key=lambda s: (s.protocol, s.ports, not s.exposed))
         interface = plan.interface
         publics = [format_address(IPV4, public) for public, _ in interface.public_ips]
@@ -376,7 +401,7 @@ def _result(plans: list[_Plan], notes: list[str], internet: IPSet) -> ExposureRe
         not_followed=sum(p.not_followed for p in plans),
     )
     return ExposureResult(
-        summary=summary, interfaces=rows, notes=list(dict.fromkeys(notes)), internet=cidr_texts(internet)
+        summary=summary, interfaces=rows, notes=list(dict.fromkeys(notes)), internet=cidr_texts(internet.space)
     )
 
 
@@ -385,11 +410,11 @@ def _key_order(key: ExposedKey) -> tuple[str, str, str]:
     return via, repr(client), listener or ""
 
 
-def _access(entry: Entry) -> dict[str, Any]:
+def _access(entry: Entry, internet: Atoms) -> dict[str, Any]:
     return {
         "protocol": entry.protocol_text,
         "ports": [list(s) for s in entry.ports],
-        "sources": cidr_texts(entry.sources),
+        "sources": internet.cidrs(entry.sources),
         "codes": [list(s) for s in entry.codes] if entry.codes else None,
         "except_protocols": [protocol_name(p) for p in entry.except_protocols] or None,
     }

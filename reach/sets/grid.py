@@ -10,6 +10,7 @@ cell. A `Batch` asks `reach.model.decision` once for the rows of all its grids.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -63,8 +64,31 @@ def cut_columns(
 ) -> Columns:
     """The columns for lines that decide the request, and the client-port pieces for lines that decide the
     response. `protocols`: only these (else every named one and one for the rest); `ports`: extra cuts;
-    `allows`: when given, a protocol none of these lines allows cannot open anything and gets no column."""
-    named = {line.protocol for line in (*request, *response) if line.protocol != -1}
+    `allows`: when given, a protocol none of these lines allows cannot open anything and gets no column.
+
+    Only the lines' protocol, port and code ranges matter here, and many interfaces share them: memoised."""
+    return _cut_columns(
+        frozenset(_box(x) for x in request),
+        frozenset(_box(x) for x in response),
+        None if protocols is None else tuple(sorted(set(protocols))),
+        tuple(sorted(set(ports))),
+        None if allows is None else frozenset(x.protocol for x in allows if x.allow),
+    )
+
+
+def _box(line: RuleLine) -> tuple[int, int, int, int, int]:
+    return line.protocol, line.port_lo, line.port_hi, line.code_lo, line.code_hi
+
+
+@functools.lru_cache(maxsize=4096)
+def _cut_columns(
+    request: frozenset[tuple[int, int, int, int, int]],
+    response: frozenset[tuple[int, int, int, int, int]],
+    protocols: tuple[int, ...] | None,
+    ports: tuple[Span, ...],
+    allows: frozenset[int] | None,
+) -> Columns:
+    named = {box[0] for box in (*request, *response) if box[0] != -1}
     other = unnamed_protocol(named)
     probed = sorted(set(protocols) if protocols is not None else named | set(NAMED) | {other})
     examined = [OTHER if p == other and protocols is None else p for p in probed]
@@ -72,20 +96,19 @@ def cut_columns(
     columns: list[Column] = []
     clients: dict[int, list[Span]] = {}
     for protocol in probed:
-        if allows is not None and not any(line.allow and line.protocol in (-1, protocol) for line in allows):
+        if allows is not None and not allows & {-1, protocol}:
             continue
         key = OTHER if protocol == other and protocols is None else protocol
         port_domain, code_domain = domain(protocol)
-        mine = [x for x in request if x.protocol in (-1, protocol)]
-        port_bounds = [(x.port_lo, x.port_hi) for x in mine] + extra
+        mine = [x for x in request if x[0] in (-1, protocol)]
+        port_bounds = [(x[1], x[2]) for x in mine] + extra
         if protocol in ECHO_REQUEST:
             port_bounds.append((ECHO_REQUEST[protocol], ECHO_REQUEST[protocol]))
         port_pieces = cut_range(*port_domain, port_bounds) if port_domain != (0, 0) else [(0, 0)]
-        code_pieces = cut_range(*code_domain, [(x.code_lo, x.code_hi) for x in mine]) if code_domain != (0, 0) else [
-            (0, 0)]
+        code_pieces = cut_range(*code_domain, [(x[3], x[4]) for x in mine]) if code_domain != (0, 0) else [(0, 0)]
         columns += [Column(key, protocol, p, c) for p in port_pieces for c in code_pieces]
         if protocol in PORTED:
-            back = [(x.port_lo, x.port_hi) for x in response if x.protocol in (-1, protocol)]
+            back = [(x[1], x[2]) for x in response if x[0] in (-1, protocol)]
             clients[protocol] = cut_range(*EPHEMERAL, back)
         elif protocol in ECHO_REQUEST:
             reply = ECHO_REPLY[(protocol, ECHO_REQUEST[protocol])]
@@ -205,12 +228,17 @@ def _empty(grid: Grid) -> None:
     grid.answer_rule = {p: np.full((len(grid.peers), len(s)), -1, np.int32) for p, s in grid.columns.clients.items()}
 
 
+def nacl_at(network: Network, interface: Interface, direction: Direction) -> RuleTable | None:
+    """The interface's subnet's network ACL table in one direction (None: no ACL in the snapshot)."""
+    subnet = network.subnets.get(interface.subnet_id)
+    acl = network.nacl_of(subnet) if subnet else None
+    return getattr(acl, direction) if acl else None
+
+
 def tables_at(
     network: Network, interface: Interface, direction: Direction
 ) -> tuple[RuleTable | None, RuleTable | None]:
     """(the subnet's network ACL table, the interface's security groups' table) in one direction; None where
     there is none (no ACL in the snapshot; an interface AWS manages without groups)."""
-    subnet = network.subnets.get(interface.subnet_id)
-    acl = network.nacl_of(subnet) if subnet else None
     sg = network.sg_table(interface.groups, direction) if is_filtered(interface) else None
-    return (getattr(acl, direction) if acl else None), sg
+    return nacl_at(network, interface, direction), sg
