@@ -21,7 +21,8 @@ from reach.errors import ReachError
 from reach.flowlogs import read_flow_logs
 from reach.model.network import Network
 from reach.sets.exposure import exposure as _exposure
-from reach.sets.results import ExposureResult
+from reach.sets.reachable import reachable as _reachable
+from reach.sets.results import ExposureResult, ReachableResult
 from reach.snapshot.cache import load_network
 from reach.snapshot.changes import Change, apply_changes
 from reach.snapshot.compile import compile_snapshot
@@ -212,4 +213,18 @@ def exposure(snapshot: str | Path | Snapshot) -> ExposureResult:
     return _exposure(_snapshot(snapshot).analyzer)
 
 
-__all__ = ["AppliedChanges", "Snapshot", "check", "diff", "explain", "exposure", "load_snapshot", "whatif"]
+def reachable(
+    snapshot: str | Path | Snapshot,
+    *,
+    to: str | None = None,
+    from_: str | None = None,
+    port: int | str | None = None,
+    protocol: str | int = "tcp",
+) -> ReachableResult:
+    """Who can open a connection to `to`, or what `from_` can open: exact ports and addresses, each with its path."""
+    return _reachable(_snapshot(snapshot).analyzer, to=to, from_=from_, port=port, protocol=protocol)
+
+
+__all__ = [
+    "AppliedChanges", "Snapshot", "check", "diff", "explain", "exposure", "load_snapshot", "reachable", "whatif",
+]

@@ -492,6 +492,33 @@ def exposure(
     run(body)
 
 
+@app.command()
+def reachable(
+    to: Annotated[str | None, typer.Option("--to", help="Who can open a connection to this interface?")] = None,
+    from_: Annotated[str | None, typer.Option("--from", help="What can this interface open?")] = None,
+    port: Annotated[str | None, typer.Option("--port", help="Only this port (ICMP: type); default every port.")] = None,
+    protocol: Annotated[str, typer.Option("--protocol", help="tcp, udp, icmp, icmpv6, all or a number.")] = "tcp",
+    snapshot: SnapshotOption = None,
+    format: Annotated[str, typer.Option("--format", help="text, json or html.")] = "text",
+) -> None:
+    """Set questions inside the snapshot: every source that can open DST, or every destination SRC can open."""
+    from reach.api import reachable as reachable_of
+    from reach.report.reachable import reachable_json, render_reachable_html, render_reachable_text
+
+    def body() -> None:
+        _check_format(format, ("text", "json", "html"))
+        snap = _load(snapshot, quiet=format != "text")
+        result = reachable_of(snap, to=to, from_=from_, port=port, protocol=protocol)
+        if format == "json":
+            typer.echo(reachable_json(result))
+        elif format == "html":
+            typer.echo(render_reachable_html(result))
+        else:
+            render_reachable_text(result, stdout_console())
+
+    run(body)
+
+
 def main() -> None:
     app(prog_name="reach")
 

@@ -80,14 +80,21 @@ class _Plan:
         return out
 
 
-def exposure(analyzer: Analyzer) -> ExposureResult:
-    """What the internet can open on every interface of the analyzer's network."""
+def exposure(analyzer: Analyzer, only: set[str] | None = None) -> ExposureResult:
+    """What the internet can open on every interface of the analyzer's network (`only`: on these, and on the
+    load balancer nodes that forward to them)."""
     network = analyzer.network
     internet = Atoms(internet_space(network), network_bounds(network))
     igws = {vpc: g.id for g in network.gateways.values() if g.kind == Kind.INTERNET_GATEWAY for vpc in g.vpc_ids}
     nat_interfaces = {g.interface_id for g in network.gateways.values() if g.kind == Kind.NAT_GATEWAY}
     batch = Batch(decision_of(network))
-    plans = [_plan(network, i, igws, nat_interfaces) for _, i in sorted(network.interfaces.items())]
+    if only is not None:
+        only = only | {n for b in internet_facing(network) for n in b.interfaces}
+    plans = [
+        _plan(network, i, igws, nat_interfaces)
+        for _, i in sorted(network.interfaces.items())
+        if only is None or i.id in only
+    ]
     for plan in plans:
         for family in (IPV4, IPV6):
             _add_grid(network, plan, family, internet, batch)

@@ -59,3 +59,50 @@ class ExposureResult(_Frozen):
     interfaces: list[InterfaceExposure]
     notes: list[str] = []
     internet: list[str] = []  # the sources that stand for "anyone": outside every VPC, not dropped by the gateway
+
+
+class Query(_Frozen):
+    direction: Literal["to", "from"]
+    endpoint: str  # the interface asked about
+    address: str  # its address the answer is about
+    protocol: str
+    port: int | None  # None: every port
+
+
+class Opened(Access):
+    # the client ports whose responses get back, when not every one of 1024-65535 (network ACLs decide that part)
+    client_ports: list[list[int]] | None = None
+
+
+class Answer(_Frozen):
+    """One peer that can open a connection to (--to) or be opened by (--from) the endpoint: exact sets."""
+
+    kind: str  # network-interface | vpc-peering-connection | internet
+    id: str | None
+    name: str | None = None
+    access: list[Opened]  # `sources` hold the peer's addresses that can: the sources (--to) or destinations (--from)
+    path: list[str]  # the components that carry it, in order, from the client to the server
+
+
+class Unreached(_Frozen):
+    """A candidate the graph connects that cannot open anything: what stops it."""
+
+    kind: str
+    id: str | None
+    reason: str
+    detail: str
+
+
+class ReachableSummary(_Frozen):
+    candidates: int  # peers the topology graph connects to the endpoint
+    answers: int
+    unreached: int
+
+
+class ReachableResult(_Frozen):
+    schema_version: Literal[1] = 1
+    query: Query
+    summary: ReachableSummary
+    answers: list[Answer]
+    unreached: list[Unreached] = []
+    notes: list[str] = []

@@ -132,6 +132,7 @@ class CellSet:
     """Boxes of protocol x ports x codes, each with the sources that open it. Boxes from one grid are disjoint."""
 
     boxes: dict[Box, Sources] = field(default_factory=dict)
+    answered: dict[int, list[Span]] = field(default_factory=dict)  # per protocol: client ports answered, if not all
 
     def add(self, box: Box, sources: Sources) -> None:
         if not sources:
