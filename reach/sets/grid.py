@@ -68,16 +68,27 @@ def cut_columns(
 
     Only the lines' protocol, port and code ranges matter here, and many interfaces share them: memoised."""
     return _cut_columns(
-        frozenset(_box(x) for x in request),
-        frozenset(_box(x) for x in response),
+        frozenset(line_box(x) for x in request),
+        frozenset(line_box(x) for x in response),
         None if protocols is None else tuple(sorted(set(protocols))),
         tuple(sorted(set(ports))),
         None if allows is None else frozenset(x.protocol for x in allows if x.allow),
     )
 
 
-def _box(line: RuleLine) -> tuple[int, int, int, int, int]:
+def line_box(line: RuleLine) -> tuple[int, int, int, int, int]:
     return line.protocol, line.port_lo, line.port_hi, line.code_lo, line.code_hi
+
+
+def columns_of(
+    request: frozenset[tuple[int, int, int, int, int]],
+    response: frozenset[tuple[int, int, int, int, int]],
+    protocols: Iterable[int] | None,
+    ports: Iterable[Span],
+) -> Columns:
+    """`cut_columns` for boxes already gathered (protocol, port lo, port hi, code lo, code hi)."""
+    chosen = None if protocols is None else tuple(sorted(set(protocols)))
+    return _cut_columns(request, response, chosen, tuple(sorted(set(ports))), None)
 
 
 @functools.lru_cache(maxsize=4096)

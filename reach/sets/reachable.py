@@ -14,19 +14,20 @@ snapshot is decided at the endpoint's end (its own side is not in the snapshot, 
 from __future__ import annotations
 
 import networkx as nx
+import numpy as np
 
 from reach.engine.explain import Analyzer, parse_port, parse_protocol
 from reach.engine.graph import INTERNET
 from reach.engine.packet import EPHEMERAL, Packet
 from reach.engine.resolve import Endpoint, resolve
 from reach.errors import ResolveError
-from reach.model.addr import IPV4, format_address
-from reach.model.decision import decision_of
+from reach.model.addr import IPV4, format_address, split
+from reach.model.decision import Crossings, InterfaceDecision, decision_of
 from reach.model.network import Interface, Network
 from reach.model.protocols import ECHO_REQUEST, protocol_name
 from reach.model.vocabulary import Direction, Kind, Verdict
 from reach.sets.exposure import exposure
-from reach.sets.grid import Batch, Columns, Grid, cut_columns, lines_of, nacl_at, tables_at
+from reach.sets.grid import columns_of, line_box, lines_of
 from reach.sets.results import Answer, Opened, Query, ReachableResult, ReachableSummary, Unreached
 from reach.sets.space import CellSet, Span, merge_spans
 
@@ -57,17 +58,12 @@ def reachable(
     near = nx.ancestors(graph, endpoint.id) if inbound else nx.descendants(graph, endpoint.id)
     peers = [network.interfaces[n] for n in sorted(near) if n in network.interfaces and n != endpoint.id]
     peers = [p for p in peers if any(f == family for f, _ in p.private_ips)]
-    batch = Batch(decision_of(network))
-    pairs = []
-    for peer in peers:
-        client, server = (peer, endpoint) if inbound else (endpoint, peer)
-        pairs.append((peer, *_pair(network, client, server, family, number, wanted, batch)))
-    batch.run()
+    ends = _Ends(network, endpoint, peers, family, number, wanted, inbound)
     answers: list[Answer] = []
     unreached: list[Unreached] = []
     confirmed: dict[tuple[str, str], tuple[list[str], Unreached | None]] = {}
-    for peer, client_grid, server_grid in pairs:
-        cells = _cells(client_grid, server_grid, wanted)
+    for k, peer in enumerate(peers):
+        cells = ends.cells(k)
         if not cells:
             continue
         client, server = (peer, endpoint) if inbound else (endpoint, peer)
@@ -84,7 +80,7 @@ def reachable(
             Opened(protocol=e.protocol_text, ports=[list(s) for s in e.ports], sources=[peer_address],
                    codes=[list(s) for s in e.codes] if e.codes else None,
                    client_ports=[list(s) for s in cells.answered[e.protocol]] if e.protocol in cells.answered else None)
-            for e in cells.entries(client_grid.columns.examined)
+            for e in cells.entries(ends.columns.examined)
         ]
         answers.append(Answer(kind=Kind.NETWORK_INTERFACE, id=peer.id, name=peer.name, access=access,
                               path=[client.id, *path, server.id]))
@@ -98,47 +94,133 @@ def reachable(
     return ReachableResult(query=query, summary=summary, answers=answers, unreached=unreached, notes=notes)
 
 
-def _pair(
-    network: Network, client: Interface, server: Interface, family: int, protocol: int, port: int | None, batch: Batch
-) -> tuple[Grid, Grid]:
-    """The client's end (its request out, the response in) and the server's (request in, response out)."""
-    client_address = next(v for f, v in client.private_ips if f == family)
-    server_address = next(v for f, v in server.private_ips if f == family)
-    same_subnet = client.subnet_id == server.subnet_id
-    out_nacl, out_sg = tables_at(network, client, Direction.EGRESS)
-    in_nacl, in_sg = tables_at(network, server, Direction.INGRESS)
-    request = lines_of([out_sg, in_sg] + ([] if same_subnet else [out_nacl, in_nacl]), family)
-    response = [] if same_subnet else lines_of(
-        [nacl_at(network, server, Direction.EGRESS), nacl_at(network, client, Direction.INGRESS)], family)
-    columns = cut_columns(request, response, protocols=None if protocol == -1 else [protocol],
-                          ports=[(port, port)] if port is not None else ())
-    crossing = not same_subnet
-    client_grid = batch.add(Grid(client, client.subnet_id, Direction.EGRESS, family, [(server_address, crossing)],
-                                 columns))
-    server_grid = batch.add(Grid(server, server.subnet_id, Direction.INGRESS, family, [(client_address, crossing)],
-                                 columns))
-    return client_grid, server_grid
+class _Ends:
+    """Both ends of every (peer, endpoint) connection, through the interface decision in one call: the request
+    leaving the client and entering the server, the response leaving the server and entering the client, on
+    columns cut at every boundary of the endpoint's and all the peers' rules."""
 
+    def __init__(
+        self, network: Network, endpoint: Interface, peers: list[Interface], family: int, protocol: int,
+        port: int | None, inbound: bool,
+    ) -> None:
+        decision = decision_of(network)
+        here_in, here_out = (Direction.INGRESS, Direction.EGRESS) if inbound else (Direction.EGRESS, Direction.INGRESS)
+        there_in, there_out = here_out, here_in  # the peers' side: the other way round
+        request = _boxes(network, [endpoint], family, here_in, groups=True)
+        request |= _boxes(network, peers, family, there_in, groups=True)
+        response = _boxes(network, [endpoint], family, here_out) | _boxes(network, peers, family, there_out)
+        self.columns = columns_of(request, response, None if protocol == -1 else [protocol],
+                                  [(port, port)] if port is not None else [])
+        columns = self.columns.columns
+        self.port = port
+        n, c = len(peers), len(columns)
+        mine = next(v for f, v in endpoint.private_ips if f == family)
+        theirs = np.array([next(v for f, v in p.private_ips if f == family) for p in peers], dtype=object)
+        crossing = np.array([p.subnet_id != endpoint.subnet_id for p in peers], dtype=bool)
+        here = decision.position[endpoint.id]
+        here_subnet = decision.subnet_position.get(endpoint.subnet_id, -1)
+        there = np.array([decision.position[p.id] for p in peers], dtype=np.int32)
+        there_subnet = np.array([decision.subnet_position.get(p.subnet_id, -1) for p in peers], dtype=np.int32)
+        protocols = np.array([x.protocol for x in columns], dtype=np.int16)
+        ports = np.array([x.ports[0] for x in columns], dtype=np.int32)
+        codes = np.array([x.codes[0] for x in columns], dtype=np.int16)
+        spans = self.columns.clients
+        self._spans: dict[int, list[Span]] = spans
+        # The endpoint's end first: a peer it lets nothing in from (or out to) needs no look at its own rules.
+        here_rows = [_rows(np.full(n, here), np.full(n, here_subnet), here_in, False, family, theirs, crossing,
+                           protocols, ports, codes)]
+        here_rows += [_rows(np.full(n, here), np.full(n, here_subnet), here_out, True, family, theirs, crossing,
+                            *_answer_columns(p, spans[p])) for p in spans]
+        here_allow = _decide(decision, here_rows)
+        request_ok = here_allow[0].reshape(n, c) if c else np.zeros((n, 0), dtype=bool)
+        answered = {p: here_allow[1 + i].reshape(n, -1) for i, p in enumerate(spans)}
+        live = np.flatnonzero(request_ok.any(axis=1)) if c else np.zeros(0, dtype=np.int64)
+        if len(live):
+            there_rows = [_rows(there[live], there_subnet[live], there_in, False, family,
+                                np.full(len(live), mine, dtype=object), crossing[live], protocols, ports, codes)]
+            there_rows += [_rows(there[live], there_subnet[live], there_out, True, family,
+                                 np.full(len(live), mine, dtype=object), crossing[live],
+                                 *_answer_columns(p, spans[p])) for p in spans]
+            there_allow = _decide(decision, there_rows)
+            request_ok[live] &= there_allow[0].reshape(len(live), c)
+            for i, p in enumerate(spans):
+                answered[p][live] &= there_allow[1 + i].reshape(len(live), -1)
+        self.request_ok = request_ok
+        self.answered = answered
 
-def _cells(client: Grid, server: Grid, port: int | None) -> CellSet:
-    """What both ends let through, the response included (`answered`: per protocol, the client ports whose
-    response gets back)."""
-    cells = CellSet()
-    cells.answered = {}
-    columns: Columns = client.columns
-    both = client.allow[0] & server.allow[0]
-    for c, column in enumerate(columns.columns):
-        if not both[c] or (port is not None and column.ports[0] != port and column.protocol in (6, 17, 1, 58)):
-            continue
-        if column.needs_response:
-            a = set(client.client_ports(0, column.protocol))
-            spans = merge_spans(s for s in server.client_ports(0, column.protocol) if s in a)
-            if not spans:
+    def cells(self, k: int) -> CellSet:
+        """What peer `k` and the endpoint both let through, the response included."""
+        cells = CellSet()
+        for c in np.flatnonzero(self.request_ok[k]).tolist():
+            column = self.columns.columns[c]
+            if self.port is not None and column.protocol in (1, 6, 17, 58) and column.ports[0] != self.port:
                 continue
-            if column.protocol in (6, 17) and spans != [EPHEMERAL]:
-                cells.answered[column.key] = spans
-        cells.add((column.key, *column.ports, *column.codes), _SELF)
-    return cells
+            if column.needs_response:
+                spans = merge_spans(s for s, ok in zip(self._spans[column.protocol],
+                                                       self.answered[column.protocol][k].tolist(), strict=True) if ok)
+                if not spans:
+                    continue
+                if column.protocol in (6, 17) and spans != [EPHEMERAL]:
+                    cells.answered[column.key] = spans
+            cells.add((column.key, *column.ports, *column.codes), _SELF)
+        return cells
+
+
+def _answer_columns(protocol: int, spans: list[Span]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(protocol, port, code) columns of the response rows: one per piece of the client's ports."""
+    return (np.full(len(spans), protocol, dtype=np.int16), np.array([a for a, _ in spans], dtype=np.int32),
+            np.zeros(len(spans), dtype=np.int16))
+
+
+def _decide(decision: InterfaceDecision, parts: list[Crossings]) -> list[np.ndarray]:
+    """The decision for several blocks of rows at once, split back per block."""
+    rows = Crossings(*(np.concatenate([getattr(p, f) for p in parts]) for f in Crossings.__dataclass_fields__))
+    allow = decision.decide(rows).allow if len(rows) else np.zeros(0, dtype=bool)
+    return np.split(allow, np.cumsum([len(p) for p in parts])[:-1])
+
+
+def _boxes(
+    network: Network, interfaces: list[Interface], family: int, direction: Direction, *, groups: bool = False
+) -> frozenset[tuple[int, int, int, int, int]]:
+    """The (protocol, ports, codes) boxes of the lines that decide at these interfaces in one direction: their
+    subnets' network ACLs, and with `groups` their security groups."""
+    found: set[tuple[int, int, int, int, int]] = set()
+    for acl_id in {network.subnets[i.subnet_id].nacl for i in interfaces if i.subnet_id in network.subnets}:
+        acl = network.nacls.get(acl_id or "")
+        if acl is not None:
+            found |= {line_box(x) for x in lines_of([getattr(acl, direction)], family)}
+    if groups:
+        field = f"{direction}_lines"
+        for group_id in {g for i in interfaces for g in i.groups}:
+            group = network.security_groups.get(group_id)
+            if group is not None:
+                found |= {line_box(x) for x in getattr(group, field) if x.peer and x.peer.family == family}
+    return frozenset(found)
+
+
+def _rows(
+    interface: np.ndarray, subnet: np.ndarray, direction: Direction, response: bool, family: int,
+    peer: np.ndarray, crossing: np.ndarray, protocols: np.ndarray, ports: np.ndarray, codes: np.ndarray,
+) -> Crossings:
+    """One row per (interface row) x (column): `interface`, `subnet`, `peer`, `crossing` per interface row."""
+    n, c = len(interface), len(protocols)
+    halves = [split(int(v)) for v in peer.tolist()]
+    hi = np.array([h for h, _ in halves], dtype=np.uint64)
+    lo = np.array([low for _, low in halves], dtype=np.uint64)
+    return Crossings(
+        interface=np.repeat(interface.astype(np.int32), c),
+        subnet=np.repeat(subnet.astype(np.int32), c),
+        egress=np.full(n * c, direction == Direction.EGRESS, dtype=bool),
+        response=np.full(n * c, response, dtype=bool),
+        family=np.full(n * c, family, dtype=np.int8),
+        peer_hi=np.repeat(hi, c),
+        peer_lo=np.repeat(lo, c),
+        protocol=np.tile(protocols, n),
+        port=np.tile(ports, n),
+        code=np.tile(codes, n),
+        crosses_nacl=np.repeat(crossing, c),
+        groups_kept=np.ones(n * c, dtype=bool),
+    )
 
 
 def _path(
