@@ -28,6 +28,7 @@ from reach.snapshot.loader import load_snapshot
 # What-if and flow logs (DuckDB, Arrow) are imported where they are used, so that loading a snapshot and
 # explaining a flow does not pay for them.
 if TYPE_CHECKING:
+    from reach.sets.results import ExposureResult, ReachableResult
     from reach.whatif import CheckResult, Intent, WhatIfResult
 
 # What `Snapshot.apply` takes: a path to a JSON change set or Terraform plan, or its parsed content.
@@ -218,4 +219,27 @@ def diff(
     return _snapshot(before).compare(_snapshot(after), flow_logs=flow_logs, intents=intents, log_format=log_format)
 
 
-__all__ = ["AppliedChanges", "Snapshot", "check", "diff", "explain", "load_snapshot", "whatif"]
+def exposure(snapshot: str | Path | Snapshot) -> ExposureResult:
+    """What the internet can open on every interface, exactly (CONTRACT §8): `.model_dump()` is the JSON."""
+    from reach.sets.exposure import exposure as exposure_of  # networkx: only for the set questions
+
+    return exposure_of(_snapshot(snapshot).analyzer)
+
+
+def reachable(
+    snapshot: str | Path | Snapshot,
+    *,
+    to: str | None = None,
+    from_: str | None = None,
+    port: int | str | None = None,
+    protocol: str | int = "tcp",
+) -> ReachableResult:
+    """Who can open a connection to `to`, or what `from_` can open: exact ports and addresses, each with its path."""
+    from reach.sets.reachable import reachable as reachable_of
+
+    return reachable_of(_snapshot(snapshot).analyzer, to=to, from_=from_, port=port, protocol=protocol)
+
+
+__all__ = [
+    "AppliedChanges", "Snapshot", "check", "diff", "explain", "exposure", "load_snapshot", "reachable", "whatif",
+]

@@ -781,6 +781,62 @@ def schema(
     run(body)
 
 
+# --- reach exposure / reachable (set questions) ---
+
+
+@app.command(cls=Command)
+def exposure(
+    snapshot: SnapshotOption = None,
+    format: Annotated[PictureFormat, typer.Option("--format", help="Output format.")] = PictureFormat.TEXT,
+) -> None:
+    """What the internet can open on every interface, exactly, beside what security groups alone suggest."""
+    from reach.api import exposure as exposure_of
+    from reach.report.exposure import exposure_json, render_exposure_html, render_exposure_text
+
+    def body() -> None:
+        result = exposure_of(_load(snapshot, quiet=format != PictureFormat.TEXT))
+        if format == PictureFormat.JSON:
+            typer.echo(exposure_json(result))
+        elif format == PictureFormat.HTML:
+            typer.echo(render_exposure_html(result, f"reach exposure — {snapshot}"))
+        else:
+            render_exposure_text(result, _stdout())
+
+    run(body)
+
+
+@app.command(cls=Command)
+def reachable(
+    to: Annotated[
+        str | None, typer.Option("--to", metavar="DST", help="Who can open a connection to this interface?")
+    ] = None,
+    from_: Annotated[str | None, typer.Option("--from", metavar="SRC", help="What can this interface open?")] = None,
+    port: Annotated[
+        str | None, typer.Option("--port", metavar="PORT", help="Only this port (ICMP: type); default every port.")
+    ] = None,
+    protocol: Annotated[
+        str, typer.Option("--protocol", metavar="PROTOCOL", help="tcp, udp, icmp, icmpv6, all or a number.")
+    ] = "tcp",
+    snapshot: SnapshotOption = None,
+    format: Annotated[PictureFormat, typer.Option("--format", help="Output format.")] = PictureFormat.TEXT,
+) -> None:
+    """Set questions inside the snapshot: every source that can open DST, or every destination SRC can open."""
+    from reach.api import reachable as reachable_of
+    from reach.report.reachable import reachable_json, render_reachable_html, render_reachable_text
+
+    def body() -> None:
+        snap = _load(snapshot, quiet=format != PictureFormat.TEXT)
+        result = reachable_of(snap, to=to, from_=from_, port=port, protocol=protocol)
+        if format == PictureFormat.JSON:
+            typer.echo(reachable_json(result))
+        elif format == PictureFormat.HTML:
+            typer.echo(render_reachable_html(result))
+        else:
+            render_reachable_text(result, _stdout())
+
+    run(body)
+
+
 def main() -> None:
     app(prog_name="reach")
 

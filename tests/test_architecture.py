@@ -20,6 +20,7 @@ ORDER = [
     "flowlogs",
     "reconcile",
     "whatif",
+    "sets",
     "doctor",
     "spark",
     "report",

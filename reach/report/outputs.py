@@ -37,6 +37,8 @@ SCHEMAS = {
     "check": "reach.report.check:CheckOutput",
     "doctor": "reach.report.doctor:DoctorOutput",
     "logs summary": "reach.report.logs:LogsSummaryOutput",
+    "exposure": "reach.sets.results:ExposureResult",
+    "reachable": "reach.sets.results:ReachableResult",
 }
 
 

@@ -31,13 +31,16 @@ from reach.model.decision import REASONS, Crossings, decision_of, is_filtered
 from reach.model.match import Probe
 from reach.model.network import Interface, Network, Route, Subnet
 from reach.model.rules import RuleLine, RuleTable, describe_match, protocol_name
+from reach.model.space import NAMED as _NAMED
+from reach.model.space import PORTS as _PORTS
+from reach.model.space import TYPES as _TYPES
+from reach.model.space import cut_range as _cuts
+from reach.model.space import domain as _domain
+from reach.model.space import unnamed_protocol
 from reach.model.vocabulary import Direction, Kind
 from reach.whatif.diff import Scope
 from reach.whatif.results import ChangedFlow
 
-_PORTS = (0, 65535)
-_TYPES = (0, 255)
-_NAMED = (1, 6, 17, 58)
 _ROUTE_PROBE = (6, 443)  # route changes are explained for TCP 443, the commonest way out
 
 
@@ -110,29 +113,8 @@ def _protocols(boxes: Sequence[RuleLine], lines: Iterable[RuleLine]) -> list[int
     wanted = {b.protocol for b in boxes if b.protocol != -1}
     if any(b.protocol == -1 for b in boxes):
         named = {line.protocol for line in lines if line.protocol != -1} | set(_NAMED)
-        wanted |= named | {next(p for p in range(256) if p not in named)}
+        wanted |= named | {unnamed_protocol(named)}
     return sorted(wanted)
-
-
-def _domain(protocol: int) -> tuple[tuple[int, int], tuple[int, int]]:
-    """(port or type range, code range) that matter for a protocol."""
-    if protocol in (6, 17):
-        return _PORTS, (0, 0)
-    if protocol in (1, 58):
-        return _TYPES, _TYPES
-    return (0, 0), (0, 0)
-
-
-def _cuts(lo: int, hi: int, bounds: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
-    """[lo, hi] cut at every start and after every end of `bounds` that falls inside it."""
-    points = {lo}
-    for start, end in bounds:
-        if lo < start <= hi:
-            points.add(start)
-        if lo <= end < hi:
-            points.add(end + 1)
-    ordered = sorted(points)
-    return [(a, b - 1) for a, b in zip(ordered, ordered[1:], strict=False)] + [(ordered[-1], hi)]
 
 
 def _flipped_cells(was: FilterStack, now: FilterStack, boxes: Sequence[RuleLine]) -> tuple[list[_Cell], set[int]]:
