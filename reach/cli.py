@@ -748,7 +748,7 @@ def reconcile(
         elif rule_usage:
             from reach.report.usage import render_usage_text
 
-            render_usage_text(result.rule_usage, _stdout())
+            render_usage_text(result.rule_usage, _stdout(), _names(snap))
         else:
             render_reconcile_text(result, _stdout(), _names(snap))
 
