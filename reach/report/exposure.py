@@ -11,7 +11,7 @@ from netaddr import IPSet
 from rich.console import Console
 from rich.table import Table
 
-from reach.report.sets import page, ports_text, sources_text
+from reach.report.sets import ports_text, sources_text
 from reach.sets.results import Access, ExposureResult, InterfaceExposure
 
 WIDTH = 80
@@ -119,6 +119,8 @@ def _protocol(access: Access) -> str:
 
 
 def render_exposure_html(result: ExposureResult, title: str = "reach exposure") -> str:
+    from reach.report.pages import page  # Jinja2: only for the page
+
     internet = IPSet(result.internet)
 
     def rows(items: Sequence[Access]) -> list[dict[str, object]]:
@@ -142,5 +144,6 @@ def render_exposure_html(result: ExposureResult, title: str = "reach exposure") 
         for i in result.interfaces
         if i.exposed or i.sg_only
     ]
-    return page("exposure.html.j2", page_name="exposure", title=title, headline=headline(result),
+    lines = headline(result)
+    return page("exposure.html.j2", page="exposure", title=title, heading=lines[0], subtitle=" · ".join(lines[1:]),
                 interfaces=interfaces, notes=result.notes)

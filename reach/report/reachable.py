@@ -7,7 +7,7 @@ import json
 
 from rich.console import Console
 
-from reach.report.sets import page, ports_text
+from reach.report.sets import ports_text
 from reach.sets.results import Answer, ReachableResult
 
 WIDTH = 80
@@ -20,9 +20,12 @@ def reachable_json(result: ReachableResult) -> str:
 def headline(result: ReachableResult) -> str:
     query = result.query
     what = f"{query.protocol} {query.port}" if query.port is not None else f"{query.protocol}, every port"
+    n = result.summary.answers
     if query.direction == "to":
-        return f"Reachable  {result.summary.answers} sources can open {query.endpoint} ({query.address}) on {what}"
-    return f"Reachable  {query.endpoint} ({query.address}) can open {result.summary.answers} destinations on {what}"
+        sources = "source" if n == 1 else "sources"
+        return f"Reachable  {n} {sources} can open {query.endpoint} ({query.address}) on {what}"
+    destinations = "destination" if n == 1 else "destinations"
+    return f"Reachable  {query.endpoint} ({query.address}) can open {n} {destinations} on {what}"
 
 
 def _access_text(answer: Answer) -> str:
@@ -47,7 +50,9 @@ def render_reachable_text(result: ReachableResult, console: Console) -> None:
 
 
 def render_reachable_html(result: ReachableResult) -> str:
+    from reach.report.pages import page  # Jinja2: only for the page
+
     rows = [{"kind": a.kind, "id": a.id, "name": a.name, "access": _access_text(a), "path": " › ".join(a.path)}
             for a in result.answers]
-    return page("reachable.html.j2", page_name="reachable", title=f"reach reachable — {result.query.endpoint}",
-                headline=[headline(result)], answers=rows, unreached=result.unreached, notes=result.notes)
+    return page("reachable.html.j2", page="reachable", title=f"reach reachable — {result.query.endpoint}",
+                heading=headline(result), answers=rows, unreached=result.unreached, notes=result.notes)

@@ -1,16 +1,10 @@
-"""What the set answers' renderers share: ports and sources said briefly, and the HTML page shell.
-
-The page is a Jinja2 template (`templates/`, autoescaped) whose Content-Security-Policy refuses every
-address: styles inline, nothing fetched, so it opens the same offline.
-"""
+"""What the set answers' renderers share: ports and sources said briefly. Their HTML pages use the shared
+shell of `reach.report.pages` (one Content-Security-Policy, one stylesheet, nothing fetched)."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
-from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
 from netaddr import IPSet
 
 
@@ -34,18 +28,3 @@ def sources_text(sources: Sequence[str], internet: IPSet) -> str:
             cidrs = [str(c) for c in mine.iter_cidrs()]
             parts.append(", ".join(cidrs) if len(cidrs) <= 2 else f"{cidrs[0]} +{len(cidrs) - 1} more")
     return "; ".join(parts) or "nobody"
-
-
-@functools.cache
-def _environment() -> Environment:
-    return Environment(
-        loader=PackageLoader("reach.report", "templates"),
-        autoescape=True,  # names and details come from the snapshot: escape them all
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
-def page(template: str, **context: Any) -> str:
-    return _environment().get_template(template).render(**context)

@@ -128,3 +128,32 @@ def test_a_name_tag_written_as_a_script_is_shown_never_run(chromium: Browser, tm
     assert dialogs == [] and opened.page.locator("script").count() == 1
     assert HOSTILE[:20] in opened.page.locator("table.hops").inner_text()
     assert_quiet(opened)
+
+
+# ----- the set answers -----------------------------------------------------------------------------------
+
+EXPOSURE = "fixtures/exposure-internet-edge/snapshot"
+
+
+def test_exposure_strikes_through_what_security_groups_alone_would_wrongly_report(
+        chromium: Browser, tmp_path: Path) -> None:
+    opened = chromium.open(page("exposure", "--snapshot", EXPOSURE))
+
+    struck = opened.page.locator('s[data-false-positive="true"]')
+    assert struck.count() >= 3  # world-open groups that a NACL, a route or a missing address makes unreachable
+    style = struck.first.evaluate("e => getComputedStyle(e).textDecorationLine")
+    assert "line-through" in style
+    wrong = opened.page.locator('tr[data-wrong="true"]')
+    assert wrong.count() >= 3 and all(wrong.nth(k).get_attribute("data-id") for k in range(wrong.count()))
+    assert_quiet(opened)
+    screenshot(opened, "exposure", tmp_path)
+
+
+def test_reachable_lists_each_answer_with_its_path(chromium: Browser, tmp_path: Path) -> None:
+    opened = chromium.open(page("reachable", "--to", "10.0.2.50", "--port", "3306", "--snapshot",
+                                "fixtures/lambda-rds-ok/snapshot"))
+
+    rows = opened.page.locator("tr[data-id]")
+    assert rows.count() >= 1
+    assert_quiet(opened)
+    screenshot(opened, "reachable", tmp_path)

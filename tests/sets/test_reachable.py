@@ -79,7 +79,7 @@ def test_cli_json_text_and_usage_errors() -> None:
     assert out.exit_code == 0, out.output
     assert json.loads(out.output)["schema_version"] == 1
     text = runner.invoke(app, ["reachable", "--to", "10.0.2.50", "--port", "3306", "--snapshot", str(OK)])
-    assert text.output.splitlines()[0].startswith("Reachable  1 sources can open")
+    assert text.output.splitlines()[0].startswith("Reachable  1 source can open")
     both = runner.invoke(app, ["reachable", "--snapshot", str(OK)])
     assert both.exit_code == 2 and "--to" in both.output
     unknown = runner.invoke(app, ["reachable", "--to", "nope-host", "--snapshot", str(OK)])
