@@ -202,12 +202,16 @@ class Leg:
 
     def vpc_holds(self, vpc_id: str, family: int, value: int) -> bool:
         """Is the address in the VPC; for a VPC the snapshot lacks, judged by its subnets and interfaces."""
+        self.vpc_seen(vpc_id)
+        return self.topology.vpc_holds(vpc_id, family, value)
+
+    def vpc_seen(self, vpc_id: str) -> None:
+        """The walk uses the VPC: if the snapshot lacks it but holds its subnets, say what reach did."""
         if not self.topology.vpc_known(vpc_id) and self.topology.has_vpc(vpc_id):
             self.note_once(
                 f"{vpc_id} is not in the snapshot (describe-vpcs): reach took its range from the subnets and "
                 "interfaces it holds"
             )
-        return self.topology.vpc_holds(vpc_id, family, value)
 
     def subnet(self, subnet_id: str, vpc_id: str, of: str) -> Subnet:
         """The subnet `of` sits in; one the snapshot lacks is a stand-in, and the trace says what was assumed."""

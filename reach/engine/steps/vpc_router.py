@@ -139,6 +139,7 @@ def local_route(leg: Leg, move: Follow) -> Next:
 
 def local(leg: Leg, move: Local) -> Next:
     vpc_id, packet, table, route = move.vpc_id, move.packet, move.table, move.route
+    leg.vpc_seen(vpc_id)
     subnet = leg.network.subnet_of(vpc_id, packet.family, packet.dst)
     if subnet is None:
         # An interface that holds the address sits in a subnet the snapshot lacks: deliver there (assumed).
