@@ -18,7 +18,7 @@ from collections.abc import Iterable
 import networkx as nx
 
 from reach.engine.graph import Edge, Node, build_path_graph, vpc_router
-from reach.model.network import Gateway, Network, RouteTable, Subnet
+from reach.model.network import Gateway, Network, Peering, RouteTable, Subnet
 from reach.model.transit import TgwAttachment, TgwRouteTable
 from reach.model.vocabulary import Kind
 
@@ -150,6 +150,14 @@ class Topology:
 
     def _gateways(self, nodes: list[str]) -> list[Gateway]:
         return [g for g in (self._item(n) for n in nodes) if isinstance(g, Gateway)]
+
+    # --- peerings --------------------------------------------------------------------------------
+
+    def peering(self, pcx_id: str) -> tuple[Peering | None, list[str]]:
+        """The peering connection, and the VPCs of the snapshot it connects."""
+        peering = self._item(pcx_id)
+        routers = self.successors(pcx_id, Edge.PEER)
+        return (peering if isinstance(peering, Peering) else None), [self.graph.nodes[r]["vpc"] for r in routers]
 
     # --- transit gateways ------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ peering. The story deletes a file, or one resource, and asks.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from reach.api import Snapshot
 from reach.cli import app
 from reach.engine.explanation import Explanation
 from tests.builder import SnapshotBuilder, tcp
+from tests.conftest import FIXTURES
 
 
 @pytest.fixture
@@ -194,3 +196,31 @@ def test_a_vpc_missing_from_describe_vpcs_is_explained_from_the_command_line(
     body = json.loads(result.stdout)
     assert body["verdict"] == "ACCEPT"
     assert any("describe-vpcs" in note for note in body["notes"])
+
+
+# --- transit gateways: the hub-and-spoke story without some of its listings -------------------------
+
+TGW_STORY = FIXTURES / "topology-tgw-missing-propagation" / "snapshot"
+
+
+def _story_without(tmp_path: Path, name: str) -> Snapshot:
+    folder = tmp_path / "tgw"
+    shutil.copytree(TGW_STORY, folder)
+    (folder / name).unlink()
+    return Snapshot.load(folder, cache=False)
+
+
+def test_a_vpc_attachment_whose_subnets_are_not_listed_is_unknown_not_missing_a_zone(tmp_path: Path) -> None:
+    result = _story_without(tmp_path, "describe-transit-gateway-vpc-attachments.json").explain(
+        "orders-api", "artifacts", 443
+    )
+    assert (result.verdict, result.reason) == ("REJECT", "UNKNOWN_RESOURCE")
+    assert result.blocked_by is not None and result.blocked_by.kind == "transit-gateway"
+    assert "does not list the subnets of" in result.blocked_by.detail
+
+
+def test_without_describe_transit_gateways_the_gateway_is_assumed_available(tmp_path: Path) -> None:
+    snap = _story_without(tmp_path, "describe-transit-gateways.json")
+    assert any("assumed available" in w for w in snap.warnings)
+    # the story's own answer: the hub's attachment does not propagate into the orders table
+    assert snap.explain("orders-api", "artifacts", 443).reason == "TGW_RTB_NO_ROUTE_TO_TGW_ATTACHMENT"

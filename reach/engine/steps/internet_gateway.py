@@ -21,7 +21,7 @@ def out(leg: Leg, move: Follow) -> Next:
     """A route sends the packet to an internet gateway."""
     igw_id, vpc_id, packet = move.route.target_id, move.subnet.vpc_id, move.packet
     if igw_id not in leg.network.gateways:
-        leg.note(f"{igw_id} is not in the snapshot: assumed to be an internet gateway attached to {vpc_id}")
+        _assumed(leg, igw_id, vpc_id)
     if packet.family == IPV4:
         if is_rfc1918(packet.family, packet.dst) or is_rfc6598(packet.family, packet.dst):
             code = (
@@ -62,6 +62,10 @@ def out(leg: Leg, move: Follow) -> Next:
     return Internet(packet)
 
 
+def _assumed(leg: Leg, igw_id: str, vpc_id: str) -> None:
+    leg.note_once(f"{igw_id} is not in the snapshot: assumed to be an internet gateway attached to {vpc_id}")
+
+
 def egress_only(leg: Leg, move: Follow) -> Next:
     """A route sends the packet to an egress-only internet gateway."""
     target, packet = move.route.target_id, move.packet
@@ -99,9 +103,12 @@ def internet(leg: Leg, move: Internet) -> Next:
         )
         if private:
             vpc_id = private[0].vpc_id if isinstance(private[0], Interface) else private[0].id
+            igw = leg.topology.gateway_of(vpc_id, Kind.INTERNET_GATEWAY)
+            if igw is not None and not leg.topology.known(igw):
+                _assumed(leg, igw, vpc_id)
             leg.block(
                 Kind.INTERNET_GATEWAY,
-                leg.topology.gateway_of(vpc_id, Kind.INTERNET_GATEWAY),
+                igw,
                 Reason.IGW_PRIVATE_IP_ASSOCIATION_FOR_INGRESS,
                 f"{packet.dst_text} is a private address: from the internet only public addresses are reachable",
                 direction=Direction.INGRESS,
@@ -132,11 +139,8 @@ def _into(leg: Leg, interface: Interface, packet: Packet, private: int) -> Next:
             direction=Direction.INGRESS,
         )
         return None
-    if not leg.topology.known(igw):
-        leg.note_once(
-            f"{igw} is not in the snapshot: assumed to be an internet gateway attached to {interface.vpc_id} "
-            "(its route tables route to it)"
-        )
+    if not leg.topology.known(igw):  # only a route names it
+        _assumed(leg, igw, interface.vpc_id)
     if packet.family == IPV4 and (is_rfc1918(IPV4, packet.src) or is_rfc6598(IPV4, packet.src)):
         leg.block(
             Kind.INTERNET_GATEWAY,

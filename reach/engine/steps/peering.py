@@ -5,17 +5,15 @@ the snapshot lacks (another account) is where the path leaves what reach can see
 
 from __future__ import annotations
 
-from reach.engine.graph import Edge, vpc_router
 from reach.engine.leg import Arrival, End, Leg
 from reach.engine.moves import Follow, Local, Next
-from reach.model.network import Peering
 from reach.model.vocabulary import Kind, Reason
 
 
 def across(leg: Leg, move: Follow) -> Next:
     pcx_id, vpc_id, packet = move.route.target_id, move.subnet.vpc_id, move.packet
-    peering = leg.topology.graph.nodes[pcx_id].get("item") if pcx_id in leg.topology.graph else None
-    if not isinstance(peering, Peering):
+    peering, connected = leg.topology.peering(pcx_id)
+    if peering is None:
         note = f"{pcx_id} is not in the snapshot: the path leaves what reach can see there"
         return leg.leave(Kind.VPC_PEERING_CONNECTION, pcx_id, f"leaves the snapshot through {pcx_id}", packet, note)
     if peering.status != "active":
@@ -35,7 +33,7 @@ def across(leg: Leg, move: Follow) -> Next:
         )
         return None
     leg.hop(Kind.VPC_PEERING_CONNECTION, pcx_id, f"{pcx_id} carries it to {other.vpc_id}")
-    if vpc_router(other.vpc_id) not in leg.topology.successors(pcx_id, Edge.PEER):
+    if other.vpc_id not in connected:
         leg.note(f"{other.vpc_id} (peer of {pcx_id}) is not in the snapshot: the path leaves what reach can see")
         return Arrival(End.EXIT, pcx_id, packet)
     return Local(other.vpc_id, packet)

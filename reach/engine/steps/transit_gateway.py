@@ -62,6 +62,16 @@ def enter(leg: Leg, move: Follow) -> Next:
             f"{attachment.label} of {subnet.vpc_id} to {gateway.label} is {attachment.state}",
         )
         return None
+    if not attachment.subnets:  # AWS attaches a VPC through one subnet per zone at least: these are unknown
+        leg.block(
+            Kind.TRANSIT_GATEWAY,
+            attachment.id,
+            Reason.UNKNOWN_RESOURCE,
+            f"the snapshot does not list the subnets of {attachment.label} (describe-transit-gateway-vpc-"
+            f"attachments), so where the packet enters {gateway.label} is unknown",
+            direction=Direction.INGRESS,
+        )
+        return None
     if subnet.az is None and not leg.topology.subnet_known(subnet.id):
         leg.block(
             Kind.TRANSIT_GATEWAY,
