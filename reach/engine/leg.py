@@ -99,9 +99,10 @@ class Leg:
     appliance_sessions: dict[str, tuple[int, tuple[int, int]]] = field(default_factory=dict)  # NAT instances
     last_route: tuple[RouteTable, Route] | None = None
 
-    @property
-    def network(self) -> Network:
-        return self.topology.network
+    network: Network = field(init=False, repr=False)  # the topology's, at hand for every step
+
+    def __post_init__(self) -> None:
+        self.network = self.topology.network
 
     # --- writing the trace -------------------------------------------------------------------------
 

@@ -29,28 +29,40 @@ class Topology:
     def __init__(self, network: Network, graph: nx.MultiDiGraph | None = None) -> None:
         self.network = network
         self.graph = build_path_graph(network) if graph is None else graph
-        self._out: dict[str, dict[str, list[str]]] = {}
-        self._in: dict[str, dict[str, list[str]]] = {}
+        # node -> (edge kind, None or the neighbour's kind) -> neighbours, grouped on first use
+        self._out: dict[str, dict[tuple[str, str | None], list[str]]] = {}
+        self._in: dict[str, dict[tuple[str, str | None], list[str]]] = {}
         self._stand_ins: dict[str, Subnet] = {}
         self._nat_public: dict[int, Gateway] | None = None
+        self._owners: dict[str, Gateway] | None = None
 
     # --- the graph, by edge kind ---------------------------------------------------------------
 
-    def successors(self, node: str, edge: Edge) -> list[str]:
-        """Nodes `node` has an edge of kind `edge` to, in the order the graph was built."""
+    def successors(self, node: str, edge: Edge, kind: str | None = None) -> list[str]:
+        """Nodes `node` has an edge of kind `edge` to (only those of node kind `kind`, if given), in the order
+        the graph was built."""
         grouped = self._out.get(node)
         if grouped is None:
             edges = self.graph.out_edges(node, data="kind") if node in self.graph else []
-            grouped = self._out[node] = _group((far, kind) for _, far, kind in edges)
-        return grouped.get(edge, [])
+            grouped = self._out[node] = self._group((far, edge_kind) for _, far, edge_kind in edges)
+        return grouped.get((edge, kind), [])
 
-    def predecessors(self, node: str, edge: Edge) -> list[str]:
-        """Nodes with an edge of kind `edge` to `node`, in the order the graph was built."""
+    def predecessors(self, node: str, edge: Edge, kind: str | None = None) -> list[str]:
+        """Nodes with an edge of kind `edge` to `node` (only those of node kind `kind`, if given)."""
         grouped = self._in.get(node)
         if grouped is None:
             edges = self.graph.in_edges(node, data="kind") if node in self.graph else []
-            grouped = self._in[node] = _group((far, kind) for far, _, kind in edges)
-        return grouped.get(edge, [])
+            grouped = self._in[node] = self._group((far, edge_kind) for far, _, edge_kind in edges)
+        return grouped.get((edge, kind), [])
+
+    def _group(self, neighbours: Iterable[tuple[str, str]]) -> dict[tuple[str, str | None], list[str]]:
+        """(neighbour, edge kind) pairs -> (edge kind, None or the neighbour's kind) -> distinct neighbours."""
+        grouped: dict[tuple[str, str | None], dict[str, None]] = defaultdict(dict)
+        nodes = self.graph.nodes
+        for neighbour, edge_kind in neighbours:
+            grouped[(edge_kind, None)][neighbour] = None
+            grouped[(edge_kind, nodes[neighbour]["kind"])][neighbour] = None
+        return {key: list(found) for key, found in grouped.items()}
 
     def kind(self, node: str) -> str | None:
         return self.graph.nodes[node].get("kind") if node in self.graph else None
@@ -83,17 +95,12 @@ class Topology:
     def gateway_of(self, vpc_id: str, kind: Kind) -> str | None:
         """The id of the gateway of `kind` (internet or egress-only) serving the VPC: one the snapshot
         describes first, else one its route tables name (`inferred`)."""
-        router = vpc_router(vpc_id)
-        found = [g for g in self.predecessors(router, Edge.GATEWAY_TO_VPC) if self.kind(g) == kind]
+        found = self.predecessors(vpc_router(vpc_id), Edge.GATEWAY_TO_VPC, kind)
         known = [g for g in found if self.known(g)]
         return (known or found)[0] if found else None
 
     def nat_gateways_of(self, vpc_id: str) -> list[Gateway]:
-        return [
-            g
-            for g in self._gateways(self.predecessors(vpc_router(vpc_id), Edge.GATEWAY_TO_VPC))
-            if g.kind == Kind.NAT_GATEWAY
-        ]
+        return self._gateways(self.predecessors(vpc_router(vpc_id), Edge.GATEWAY_TO_VPC, Kind.NAT_GATEWAY))
 
     def route_tables_of(self, vpc_id: str) -> list[RouteTable]:
         """The VPC's route tables, in the snapshot's order."""
@@ -129,15 +136,19 @@ class Topology:
 
     def nat_gateway_at(self, subnet_id: str, address: int) -> Gateway | None:
         """The NAT gateway in the subnet that holds `address`."""
-        for gateway in self._gateways(self.successors(subnet_id, Edge.DELIVER)):
-            if gateway.kind == Kind.NAT_GATEWAY and gateway.private_ip == address:
+        for gateway in self._gateways(self.successors(subnet_id, Edge.DELIVER, Kind.NAT_GATEWAY)):
+            if gateway.private_ip == address:
                 return gateway
         return None
 
     def gateway_owning(self, interface_id: str) -> Gateway | None:
         """The gateway whose own interface this is (a NAT gateway's)."""
-        owners = self._gateways(self.predecessors(interface_id, Edge.OWNS))
-        return owners[0] if owners else None
+        if self._owners is None:  # asked of every interface a packet reaches: the few gateways' edges, once
+            self._owners = {}
+            for gateway in self.network.gateways.values():
+                for owned in self.successors(gateway.id, Edge.OWNS):
+                    self._owners.setdefault(owned, gateway)
+        return self._owners.get(interface_id)
 
     def nat_gateway_with_public(self, address: int) -> Gateway | None:
         """The NAT gateway whose public address this is."""
@@ -188,10 +199,3 @@ class Topology:
             if t is not None
         ]
 
-
-def _group(neighbours: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
-    """(neighbour, edge kind) pairs -> edge kind -> distinct neighbours, in order."""
-    grouped: dict[str, dict[str, None]] = defaultdict(dict)
-    for neighbour, kind in neighbours:
-        grouped[kind][neighbour] = None
-    return {kind: list(found) for kind, found in grouped.items()}

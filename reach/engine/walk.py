@@ -14,8 +14,9 @@ and is sent its arrival.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
-from typing import Any
+from collections.abc import Callable
+from types import GeneratorType
+from typing import Any, cast
 
 from reach.engine.leg import Arrival, Leg
 from reach.engine.moves import (
@@ -83,7 +84,8 @@ def walk(leg: Leg, move: Next) -> Arrival | None:
     """Follow `move` to where the packet ends: an arrival, or None where the path stops."""
     while move is not None and not isinstance(move, Arrival):
         done = _step(move)(leg, move)
-        move = _drive(leg, done) if isinstance(done, Generator) else done
+        # GeneratorType, not the Generator ABC: the ABC's isinstance is slow, and this runs for every move
+        move = _drive(leg, done) if isinstance(done, GeneratorType) else cast(Next, done)
     return move
 
 
