@@ -1,6 +1,7 @@
 """Moves: where a packet goes next, as data. A step returns one; the walker hands it to the next step.
 
-A route's target is a `Follow`, dispatched by the route's target kind; every other move by its type.
+A route's target is a `Follow`, dispatched by the route's target kind; every other move by its type. Moves
+are not frozen: one is built for every hop, and a frozen dataclass costs six times as much to build.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from reach.model.load_balancer import LoadBalancer
 from reach.model.network import Gateway, Interface, Route, RouteTable, Subnet
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Send:
     """The packet leaves an interface (its own, or forwarded by an appliance)."""
 
@@ -23,7 +24,7 @@ class Send:
     packet: Packet
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RouteOut:
     """The VPC router takes the packet out of `subnet`. `filtered`: what the decision said at the interface
     it left by (its network ACL part is said when the packet leaves the subnet)."""
@@ -34,7 +35,7 @@ class RouteOut:
     filtered: Filtered | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Follow:
     """A route of `table` (used by `subnet`) sends the packet to its target."""
 
@@ -44,7 +45,7 @@ class Follow:
     packet: Packet
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Local:
     """The VPC's local route delivers the packet to the subnet that holds its destination."""
 
@@ -54,7 +55,7 @@ class Local:
     route: Route | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Enter:
     """The packet enters `subnet` (crossing its network ACL when it comes from outside) for whoever holds
     `at`: its destination, or the NAT gateway a route sends it to."""
@@ -65,7 +66,7 @@ class Enter:
     at: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AtNat:
     """The packet has reached NAT gateway `gateway` (filters crossed)."""
 
@@ -73,7 +74,7 @@ class AtNat:
     packet: Packet
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AtBalancer:
     """The packet has reached `node`, an interface of `balancer` (filters crossed)."""
 
@@ -82,7 +83,7 @@ class AtBalancer:
     packet: Packet
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Unmasquerade:
     """A NAT instance's response is back at the appliance that translated the request."""
 
@@ -90,21 +91,21 @@ class Unmasquerade:
     packet: Packet
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Internet:
     """The packet is on the internet: it reaches a host out there, or comes back into a VPC."""
 
     packet: Packet
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class FromOutside:
     """A flow that starts outside every VPC: behind a VPN or Direct Connect, else on the internet."""
 
     packet: Packet
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class NatFromInternet:
     """A packet from the internet addressed to NAT gateway `gateway`'s public address."""
 
@@ -112,7 +113,7 @@ class NatFromInternet:
     packet: Packet
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Reenter:
     """A response coming back in through the gateway its request left by (VPN, endpoint, peering)."""
 

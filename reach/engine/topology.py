@@ -33,8 +33,7 @@ class Topology:
         self._out: dict[str, dict[tuple[str, str | None], list[str]]] = {}
         self._in: dict[str, dict[tuple[str, str | None], list[str]]] = {}
         self._stand_ins: dict[str, Subnet] = {}
-        self._nat_public: dict[int, Gateway] | None = None
-        self._owners: dict[str, Gateway] | None = None
+        self._at: tuple[dict[tuple[str, int], Gateway], dict[str, Gateway], dict[int, Gateway]] | None = None
 
     # --- the graph, by edge kind ---------------------------------------------------------------
 
@@ -134,30 +133,38 @@ class Topology:
     def subnet_known(self, subnet_id: str) -> bool:
         return subnet_id in self.network.subnets
 
+    # Every packet that reaches a subnet or an interface asks whether a gateway sits there. Gateways are few
+    # and subnets many: their edges are read once, from the gateways' side, into `_at`.
+
     def nat_gateway_at(self, subnet_id: str, address: int) -> Gateway | None:
         """The NAT gateway in the subnet that holds `address`."""
-        for gateway in self._gateways(self.successors(subnet_id, Edge.DELIVER, Kind.NAT_GATEWAY)):
-            if gateway.private_ip == address:
-                return gateway
-        return None
+        return self._gateway_index()[0].get((subnet_id, address))
 
     def gateway_owning(self, interface_id: str) -> Gateway | None:
         """The gateway whose own interface this is (a NAT gateway's)."""
-        if self._owners is None:  # asked of every interface a packet reaches: the few gateways' edges, once
-            self._owners = {}
-            for gateway in self.network.gateways.values():
-                for owned in self.successors(gateway.id, Edge.OWNS):
-                    self._owners.setdefault(owned, gateway)
-        return self._owners.get(interface_id)
+        return self._gateway_index()[1].get(interface_id)
 
     def nat_gateway_with_public(self, address: int) -> Gateway | None:
         """The NAT gateway whose public address this is."""
-        if self._nat_public is None:
-            self._nat_public = {}
-            for _, item in self.graph.nodes(data="item"):
-                if isinstance(item, Gateway) and item.kind == Kind.NAT_GATEWAY and item.public_ip is not None:
-                    self._nat_public.setdefault(item.public_ip, item)
-        return self._nat_public.get(address)
+        return self._gateway_index()[2].get(address)
+
+    def _gateway_index(self) -> tuple[dict[tuple[str, int], Gateway], dict[str, Gateway], dict[int, Gateway]]:
+        if self._at is None:
+            at: dict[tuple[str, int], Gateway] = {}
+            owners: dict[str, Gateway] = {}
+            public: dict[int, Gateway] = {}
+            for gateway in self.network.gateways.values():
+                for owned in self.successors(gateway.id, Edge.OWNS):
+                    owners.setdefault(owned, gateway)
+                if gateway.kind != Kind.NAT_GATEWAY:
+                    continue
+                if gateway.private_ip is not None:
+                    for subnet_id in self.successors(gateway.id, Edge.SEND, Node.SUBNET):
+                        at.setdefault((subnet_id, gateway.private_ip), gateway)
+                if gateway.public_ip is not None:
+                    public.setdefault(gateway.public_ip, gateway)
+            self._at = (at, owners, public)
+        return self._at
 
     def _gateways(self, nodes: list[str]) -> list[Gateway]:
         return [g for g in (self._item(n) for n in nodes) if isinstance(g, Gateway)]
