@@ -1,8 +1,10 @@
 """The questions the walker asks of the network's shape, answered from the path graph (`reach.engine.graph`).
 
-Adjacency comes from the graph's edges, grouped by edge kind on first use per node (a VPC router has an
-edge per subnet; the walker asks it for its one internet gateway). Lookups by address stay with the
-network's own indexes (`interfaces_at`, `subnet_of`, `public_owner`).
+Adjacency comes from the graph's edges, grouped by edge kind and neighbour kind on first use per node (a
+VPC router has an edge per subnet; the walker asks it for its one internet gateway). What sits at a subnet
+or an interface (a NAT gateway, the gateway owning it) is read once from the few gateways' edges, since
+every packet asks it. Lookups by address stay with the network's own indexes (`interfaces_at`,
+`subnet_of`, `public_owner`).
 
 What the snapshot references but does not describe is answered too, and said so by the caller: a subnet
 the snapshot lacks stands in as one with no CIDR and no network ACL, routed by its VPC's main route table;
