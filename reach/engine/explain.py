@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
-from reach.engine.explanation import Explanation, Flow
-from reach.engine.graph import build_path_graph
+from reach.engine.explanation import Explanation, Flow, Hop
+from reach.engine.leg import Arrival, End, Leg
+from reach.engine.moves import FromOutside, Internet, Reenter, Send
 from reach.engine.packet import EPHEMERAL, Packet
 from reach.engine.resolve import Endpoint, addresses, resolve
-from reach.engine.walk import Arrival, Walker
+from reach.engine.topology import Topology
+from reach.engine.walk import walk
 from reach.errors import ResolveError
 from reach.model.addr import format_address
 from reach.model.network import Network
 from reach.model.rules import protocol_name, protocol_number
+from reach.model.vocabulary import Kind, Reason, Verdict
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -44,12 +48,20 @@ def parse_port(protocol: int, text: str | int) -> tuple[int, int]:
         raise ResolveError(f"port '{text}' is not {what}") from None
 
 
+# An AWS resource id as warnings write them (sg-0abc…, subnet-0abc…, tgw-rtb-0abc…).
+_AWS_ID = re.compile(r"\b[a-z]+(?:-[a-z]+)*-[0-9a-f]{8,17}\b")
+
+
 class Analyzer:
-    """A compiled network and its path graph, built once and reused by every query."""
+    """A compiled network and its topology, built once and reused by every query."""
 
     def __init__(self, network: Network) -> None:
         self.network = network
-        self.graph: nx.MultiDiGraph = build_path_graph(network)
+        self.topology = Topology(network)
+
+    @property
+    def graph(self) -> nx.MultiDiGraph:
+        return self.topology.graph
 
     def explain(
         self, src: str, dst: str, port: str | int, protocol: str | int = "tcp", src_port: int | None = None
@@ -75,12 +87,12 @@ class Analyzer:
         return self.explain_packet(source, packet)
 
     def explain_packet(self, source: Endpoint, packet: Packet) -> Explanation:
-        walker = Walker(self.network, self.graph)
-        arrival = walker.send(source.interface, packet) if source.interface else walker.internet(packet)
+        leg = Leg(self.topology)
+        arrival = walk(leg, Send(source.interface, packet) if source.interface else FromOutside(packet))
         if arrival is not None:
-            self._return_leg(walker, source, packet, arrival)
-        fixes = walker.fixes()
-        blockers = [b.model_copy(update={"fix": f}) for b, f in zip(walker.blockers, fixes, strict=True)]
+            self._return_leg(leg, packet, arrival)
+        trace = leg.trace
+        blockers = [b.model_copy(update={"fix": f}) for b, f in zip(trace.blockers, leg.fixes(), strict=True)]
         flow = Flow(
             src=format_address(packet.family, packet.src),
             dst=format_address(packet.family, packet.dst),
@@ -93,37 +105,52 @@ class Analyzer:
         )
         return Explanation(
             flow=flow,
-            verdict="REJECT" if blockers else "ACCEPT",
-            reason=blockers[0].reason if blockers else "ACCEPTED",
+            verdict=Verdict.REJECT if blockers else Verdict.ACCEPT,
+            reason=blockers[0].reason if blockers else Reason.ACCEPTED,
             blocked_by=blockers[0] if blockers else None,
             blockers=blockers,
-            hops=walker.hops,
-            flow_logs=walker.flow_log_records(),
+            hops=trace.hops,
+            flow_logs=trace.flow_log_records(),
             fix=blockers[0].fix if blockers else None,
-            notes=walker.notes,
+            notes=[*trace.notes, *self._assumed_on(trace.hops)],
         )
 
-    def _return_leg(self, walker: Walker, source: Endpoint, request: Packet, arrival: Arrival) -> None:
-        kind, where, delivered = arrival
-        response = delivered.response()
+    def _assumed_on(self, hops: list[Hop]) -> list[str]:
+        """What the snapshot's compile assumed about a component this path met (a VPC it lacks, a duplicate it
+        chose between...): said with the answer, never silently. A warning is about the first id it names."""
+        network = self.network
+        ids = {hop.id for hop in hops if hop.id}
+        for hop_id in list(ids):
+            interface = network.interfaces.get(hop_id)
+            if interface is not None:
+                ids |= {interface.vpc_id, interface.subnet_id, *interface.groups}
+            table = network.route_tables.get(hop_id)
+            if table is not None:
+                ids.add(table.vpc_id)
+            gateway = network.gateways.get(hop_id)
+            if gateway is not None:
+                ids |= {*gateway.vpc_ids, gateway.subnet_id or ""}
+        return [w for w in network.warnings if (found := _AWS_ID.search(w)) is not None and found.group() in ids]
+
+    def _return_leg(self, leg: Leg, request: Packet, arrival: Arrival) -> None:
+        response = arrival.packet.response()
         if response is None:
             return
-        walker.return_path = True
-        if kind == "interface":
-            back = walker.send(self.network.interfaces[where], response)
-        elif kind == "internet":
-            back = walker.internet(response)
+        leg.response = True
+        if arrival.end == End.INTERFACE:
+            back = walk(leg, Send(self.network.interfaces[arrival.id], response))
+        elif arrival.end == End.INTERNET:
+            back = walk(leg, Internet(response))
         else:
-            back = walker.reenter(where, response)
+            back = walk(leg, Reenter(arrival.id, response))
         if back is None:
             return
         # The client only accepts a response from the address it sent to (a NAT on the way back breaks that).
-        if back[2].src != request.dst:
-            table = walker._last_route[0].id if walker._last_route else None
-            walker.block(
-                "route-table",
-                table,
-                "ASYMMETRIC_ROUTE",
-                f"the response reaches the client from {format_address(request.family, back[2].src)}, "
+        if back.packet.src != request.dst:
+            leg.block(
+                Kind.ROUTE_TABLE,
+                leg.last_route[0].id if leg.last_route else None,
+                Reason.ASYMMETRIC_ROUTE,
+                f"the response reaches the client from {format_address(request.family, back.packet.src)}, "
                 f"not from {format_address(request.family, request.dst)} it connected to: it left by another route",
             )

@@ -221,14 +221,15 @@ class InterfaceDecision:
         self._set_len = np.array(lengths, dtype=np.int64)
         self._set_start = np.concatenate([[0], np.cumsum(self._set_len)[:-1]]).astype(np.int64)
         self._set_flat = np.array(flat, dtype=np.int64)
-        self._filtered = np.array([is_filtered(i) for i in interfaces], dtype=bool)
+        self._filtered = np.array([is_filtered(i) for i in interfaces] + [False], dtype=bool)
         self._interface_subnet = np.array(
-            [self.subnet_position.get(i.subnet_id, -1) for i in interfaces], dtype=np.int32
+            [self.subnet_position.get(i.subnet_id, -1) for i in interfaces] + [-1], dtype=np.int32
         )
         self._acl_ids = sorted(network.nacls)
         acl_position = {acl: i for i, acl in enumerate(self._acl_ids)}
         subnets = [network.subnets[s] for s in self.subnet_ids]
-        self._acl = np.array([acl_position.get(s.nacl or "", -1) for s in subnets], dtype=np.int64)
+        # padded with a -1 (no ACL) so that a row without a subnet indexes safely even in a snapshot without any
+        self._acl = np.array([acl_position.get(s.nacl or "", -1) for s in subnets] + [-1], dtype=np.int64)
         slots = max([len(s.cidrs) for s in subnets] or [1])
         self._cidr = np.zeros((max(len(subnets), 1), max(slots, 1), 5), dtype=np.uint64)  # family, start, end
         for i, subnet in enumerate(subnets):

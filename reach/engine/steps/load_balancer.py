@@ -1,4 +1,4 @@
-"""Walker steps through an ELBv2 load balancer: a listener, then every registered target.
+"""ELBv2 load balancers: a listener, then every registered target.
 
 The client's packet reaches a load balancer node (its interface in one Availability Zone) through the
 usual checks: the node subnet's network ACL and, for an ALB or an NLB with security groups, the load
@@ -9,132 +9,134 @@ to the target's registered port. That leg leaves through the node's security gro
 the target's network ACL and groups as any packet would; the target's response comes back to the node.
 The answer to the client then leaves the node. Every target is walked, so one unreachable target among
 healthy ones is named, not hidden.
+
+`at_load_balancer` is a generator: it yields each target leg's first move and is sent where it ended.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from reach.engine.leg import Arrival, End, Leg
+from reach.engine.moves import AtBalancer, RouteOut, Send, Walks
 from reach.engine.packet import NAT_PORTS, Packet, port_text
+from reach.engine.steps.filters import decide, inside, network_acl, security_groups, subnet_boundary
 from reach.model.addr import format_address
 from reach.model.load_balancer import LoadBalancer, Target, TargetGroup
 from reach.model.network import Interface
+from reach.model.protocols import PORTED
 from reach.model.rules import describe_match
-from reach.model.vocabulary import Direction
-
-if TYPE_CHECKING:
-    from reach.engine.walk import Arrival, Walker
+from reach.model.vocabulary import Direction, Kind, Reason
 
 
-def at_load_balancer(walker: Walker, balancer: LoadBalancer, node: Interface, packet: Packet) -> Arrival | None:
-    """`packet` has reached `node`, an interface of `balancer` (filters already crossed)."""
-    if walker.return_path:  # a target's response, back at the node that opened the connection
-        walker.hop(
-            "load-balancer",
-            balancer.short_id,
+def at_load_balancer(leg: Leg, move: AtBalancer) -> Walks:
+    """The packet has reached `node`, an interface of `balancer` (filters already crossed)."""
+    balancer, node, packet = move.balancer, move.node, move.packet
+    lb = balancer.short_id
+    if leg.response:  # a target's response, back at the node that opened the connection
+        leg.hop(
+            Kind.LOAD_BALANCER,
+            lb,
             f"{balancer.label} node {node.id} takes the target's response",
-            direction="ingress",
+            direction=Direction.INGRESS,
         )
-        return ("interface", node.id, packet)
-    zone = walker.network.subnets[node.subnet_id].az if node.subnet_id in walker.network.subnets else None
-    walker.hop(
-        "load-balancer",
-        balancer.short_id,
+        return Arrival(End.INTERFACE, node.id, packet)
+    subnet = leg.network.subnets.get(node.subnet_id)
+    zone = subnet.az if subnet is not None else None
+    leg.hop(
+        Kind.LOAD_BALANCER,
+        lb,
         f"{balancer.label} node {node.id} in {zone} receives "
         f"{describe_match(packet.protocol, packet.dst_ports, (packet.code, packet.code))}",
-        direction="ingress",
+        direction=Direction.INGRESS,
     )
     if balancer.state != "active":
-        walker.block("load-balancer", balancer.short_id, "BAD_STATE", f"{balancer.label} is {balancer.state}")
+        leg.block(Kind.LOAD_BALANCER, lb, Reason.BAD_STATE, f"{balancer.label} is {balancer.state}")
         return None
     listener = next((x for x in balancer.listeners if x.accepts(packet.protocol, packet.dst_ports[0])), None)
     if listener is None:
-        walker.block(
-            "load-balancer",
-            balancer.short_id,
-            "ELBV2_LISTENERS_MISMATCH",
+        leg.block(
+            Kind.LOAD_BALANCER,
+            lb,
+            Reason.ELBV2_LISTENERS_MISMATCH,
             f"{balancer.label} has no listener for {describe_match(packet.protocol, packet.dst_ports, (0, 255))}"
             f" (listeners: {', '.join(x.label for x in balancer.listeners) or 'none in the snapshot'})"
-            + _port_hint(walker, balancer, packet),
-            direction="ingress",
+            + _port_hint(leg, balancer, packet),
+            direction=Direction.INGRESS,
         )
         return None
-    walker.hop(
-        "load-balancer",
-        balancer.short_id,
+    leg.hop(
+        Kind.LOAD_BALANCER,
+        lb,
         f"listener {listener.label} of {balancer.label} accepts it",
-        direction="ingress",
+        direction=Direction.INGRESS,
         rule=listener.port,
     )
     if "forward" not in listener.actions:
         action = listener.actions[0] if listener.actions else "no action"
-        walker.notes.append(
-            f"listener {listener.label} of {balancer.label} answers itself ({action}): no target is involved"
-        )
-        return ("interface", node.id, packet)
-    targets = _targets(walker, balancer, node, zone, listener.target_groups)
+        leg.note(f"listener {listener.label} of {balancer.label} answers itself ({action}): no target is involved")
+        return Arrival(End.INTERFACE, node.id, packet)
+    targets = _targets(leg, balancer, zone, listener.target_groups)
     if targets is None:
         return None
-    saved_alive = walker.alive
+    saved_alive = leg.trace.alive
     reached = 0
     for group, target in targets:
-        walker.alive = saved_alive
-        before = len(walker.blockers)
-        _to_target(walker, balancer, node, group, target, packet)
-        reached += len(walker.blockers) == before
-    walker.alive = saved_alive and reached == len(targets)
-    walker.return_path = False
+        leg.trace.alive = saved_alive
+        before = len(leg.trace.blockers)
+        yield from _to_target(leg, balancer, node, group, target, packet)
+        reached += len(leg.trace.blockers) == before
+    leg.trace.alive = saved_alive and reached == len(targets)
+    leg.response = False
     if targets and reached < len(targets):
         through = f"from its node {node.id} in {zone}"
-        walker.notes.append(
+        leg.note(
             f"{balancer.label}: no target is reachable {through}: every request it takes fails"
             if reached == 0
             else f"{balancer.label}: {reached} of {len(targets)} targets reachable {through}; "
             "requests it sends to the others fail"
         )
-    return ("interface", node.id, packet)
+    return Arrival(End.INTERFACE, node.id, packet)
 
 
-def _port_hint(walker: Walker, balancer: LoadBalancer, packet: Packet) -> str:
+def _port_hint(leg: Leg, balancer: LoadBalancer, packet: Packet) -> str:
     port = packet.dst_ports[0]
     for listener in balancer.listeners:
         for arn in listener.target_groups:
-            group = walker.network.balancing.target_groups.get(arn)
+            group = leg.network.balancing.target_groups.get(arn)
             if group and any((t.port or group.port) == port for t in group.targets):
                 return (
-                    f"; {port} is the targets' port behind listener {listener.label}: clients connect to "
-                    f"the listener's port"
+                    f"; {port} is the targets' port behind listener {listener.label}: clients connect to the "
+                    "listener's port"
                 )
     return ""
 
 
 def _targets(
-    walker: Walker, balancer: LoadBalancer, node: Interface, zone: str | None, arns: tuple[str, ...]
+    leg: Leg, balancer: LoadBalancer, zone: str | None, arns: tuple[str, ...]
 ) -> list[tuple[TargetGroup, Target]] | None:
     """The (group, target) pairs this node sends to, or None when a blocker ends the path here."""
     found: list[tuple[TargetGroup, Target]] = []
     for arn in arns:
-        group = walker.network.balancing.target_groups.get(arn)
+        group = leg.network.balancing.target_groups.get(arn)
         if group is None:
-            walker.block(
-                "load-balancer",
+            leg.block(
+                Kind.LOAD_BALANCER,
                 balancer.short_id,
-                "UNKNOWN_RESOURCE",
+                Reason.UNKNOWN_RESOURCE,
                 f"{balancer.label} forwards to target group {arn}, which is not in the snapshot: reach assumed "
                 "no target receives the traffic",
             )
             return None
         if not group.targets_known:
-            walker.notes.append(
+            leg.note(
                 f"the targets of {group.label} are not in the snapshot (aws elbv2 describe-target-health): "
                 "the path is followed only to the load balancer"
             )
             continue
         if not group.targets:
-            walker.block(
-                "load-balancer",
+            leg.block(
+                Kind.LOAD_BALANCER,
                 balancer.short_id,
-                "ELBV2_LISTENER_HAS_NO_TG",
+                Reason.ELBV2_LISTENER_HAS_NO_TG,
                 f"{group.label}, where {balancer.label} forwards, has no registered targets",
             )
             return None
@@ -144,10 +146,10 @@ def _targets(
     local = [(g, t) for g, t in found if t.az in (zone, "all", None)]
     if not local:
         zones = ", ".join(sorted({t.az or "?" for _, t in found}))
-        walker.block(
-            "load-balancer",
+        leg.block(
+            Kind.LOAD_BALANCER,
             balancer.short_id,
-            "ELBV2_NO_TARGETS_IN_AZ",
+            Reason.ELBV2_NO_TARGETS_IN_AZ,
             f"cross-zone load balancing is off on {balancer.label} and its node in {zone} has no target there "
             f"(targets are in {zones})",
             fix_context={
@@ -157,7 +159,7 @@ def _targets(
         )
         return None
     if len(local) < len(found):
-        walker.notes.append(
+        leg.note(
             f"cross-zone load balancing is off on {balancer.label}: its node in {zone} sends only to "
             f"the {len(local)} targets in {zone}"
         )
@@ -165,75 +167,72 @@ def _targets(
 
 
 def _to_target(
-    walker: Walker,
-    balancer: LoadBalancer,
-    node: Interface,
-    group: TargetGroup,
-    target: Target,
-    packet: Packet,
-) -> None:
+    leg: Leg, balancer: LoadBalancer, node: Interface, group: TargetGroup, target: Target, packet: Packet
+) -> Walks:
     """One target leg: node -> target, then the target's response back to the node."""
-    walker.return_path = False
-    walker.tgw_sg_refs = None  # a new connection, from the node
+    leg.response = False
+    leg.groups_kept = None  # a new connection, from the node
     health = f", {target.health}" if target.health else ""
     if target.address is None or target.address[0] != packet.family or node.primary_ip is None:
         why = "a Lambda function" if group.target_type == "lambda" else "not in the snapshot"
-        walker.notes.append(f"target {target.id} of {group.label} is {why}: its leg is not followed")
-        return
+        leg.note(f"target {target.id} of {group.label} is {why}: its leg is not followed")
+        return None
     preserve = balancer.kind == "network" and group.preserve_client_ip
     source = (
         packet.src if preserve else next((v for f, v in node.private_ips if f == packet.family), node.primary_ip[1])
     )
     port = target.port if target.port is not None else packet.dst_ports[0]
-    leg = packet.with_(
+    request = packet.with_(
         src=source,
         dst=target.address[1],
         dst_ports=(port, port),
-        src_ports=packet.src_ports if preserve else (NAT_PORTS if packet.protocol in (6, 17) else packet.src_ports),
+        src_ports=packet.src_ports if preserve else (NAT_PORTS if packet.protocol in PORTED else packet.src_ports),
     )
-    walker.hop(
-        "load-balancer",
+    leg.hop(
+        Kind.LOAD_BALANCER,
         balancer.short_id,
         f"{balancer.label} sends it to target {target.id} ({format_address(*target.address)}:{port}{health}) "
-        f"from {leg.src_text}" + (" (client IP preserved)" if preserve else ""),
-        direction="egress",
+        f"from {request.src_text}" + (" (client IP preserved)" if preserve else ""),
+        direction=Direction.EGRESS,
     )
-    record = walker.observe(node.id, "egress", leg)
-    node_subnet = walker.network.subnets[node.subnet_id]
-    leaving = not any(c.contains(leg.family, leg.dst) for c in node_subnet.cidrs)
-    filtered = walker.decide(node, node_subnet, Direction.EGRESS, leg, record, crossing=leaving)
+    record = leg.observe(node.id, Direction.EGRESS, request)
+    node_subnet = leg.subnet(node.subnet_id, node.vpc_id, of=node.id)
+    filtered = decide(
+        leg, node, node_subnet, Direction.EGRESS, request, record, crossing=not inside(node_subnet, request)
+    )
     if node.groups:
-        walker.security_groups(filtered)
-    arrival = walker.route(node_subnet, leg, record, filtered)
-    if arrival is None or arrival[0] != "interface":
-        return
-    response = arrival[2].response()
+        security_groups(leg, filtered)
+    arrival = yield RouteOut(node_subnet, request, record, filtered)
+    if arrival is None or arrival.end != End.INTERFACE:
+        return None
+    response = arrival.packet.response()
     if response is None:
-        return
-    walker.return_path = True
-    receiver = walker.network.interfaces[arrival[1]]
+        return None
+    leg.response = True
+    receiver = leg.network.interfaces[arrival.id]
     if not preserve:
-        walker.send(receiver, response)
-        return
+        yield Send(receiver, response)
+        return None
     # The target answers the client's address; the load balancer takes the answer back in its own subnet.
-    record = walker.observe(receiver.id, "egress", response)
-    walker.hop(
-        "network-interface",
+    record = leg.observe(receiver.id, Direction.EGRESS, response)
+    leg.hop(
+        Kind.NETWORK_INTERFACE,
         receiver.id,
-        f"{receiver.label} answers {response.dst_text} port "
-        f"{port_text(response.dst_ports)}; {balancer.label} carries it back",
-        direction="egress",
+        f"{receiver.label} answers {response.dst_text} port {port_text(response.dst_ports)}; {balancer.label} "
+        "carries it back",
+        direction=Direction.EGRESS,
     )
-    target_subnet = walker.network.subnets[receiver.subnet_id]
+    target_subnet = leg.subnet(receiver.subnet_id, receiver.vpc_id, of=receiver.id)
     crossing = target_subnet.id != node_subnet.id
-    filtered = walker.decide(receiver, target_subnet, Direction.EGRESS, response, record, crossing=crossing)
-    walker.security_groups(filtered)
+    filtered = decide(leg, receiver, target_subnet, Direction.EGRESS, response, record, crossing=crossing)
+    security_groups(leg, filtered)
     if crossing:
-        walker.network_acl(filtered)
-        walker.subnet_boundary(node_subnet, Direction.INGRESS, response, None)
-    walker.hop(
-        "load-balancer",
+        network_acl(leg, filtered)
+        subnet_boundary(leg, node_subnet, Direction.INGRESS, response, None)
+    leg.hop(
+        Kind.LOAD_BALANCER,
         balancer.short_id,
         f"{balancer.label} node {node.id} takes the target's response",
-        direction="ingress",
+        direction=Direction.INGRESS,
     )
+    return None
