@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from reach.model.rules import RuleRef
+
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -20,7 +22,8 @@ class Flow(_Frozen):
 
 
 class Blocker(_Frozen):
-    """A component that stops the flow: CONTRACT's `blocked_by` shape, plus its reason code."""
+    """A component that stops the flow: a `RuleRef` (CONTRACT's `blocked_by` shape, flat in the JSON) plus
+    its reason code, where on the path it stopped it, and the fix."""
 
     kind: str
     id: str | None
@@ -32,6 +35,20 @@ class Blocker(_Frozen):
     reason: str = ""
     blocked_ports: str | None = None  # "32768-60999 of 1024-65535" when only part of a range is blocked
     fix: str | None = None  # the AWS CLI call that removes this blocker
+
+    @classmethod
+    def of(cls, ref: RuleRef, reason: str, *, return_path: bool = False, detail: str | None = None,
+           blocked_ports: str | None = None) -> Blocker:
+        """The blocker a rule makes (`detail`: said more fully than the rule's own words, when given)."""
+        return cls(kind=ref.kind, id=ref.id, direction=ref.direction, rule=ref.rule, return_path=return_path,
+                   groups=list(ref.groups) if ref.groups is not None else None,
+                   detail=ref.detail if detail is None else detail, reason=reason, blocked_ports=blocked_ports)
+
+    @property
+    def ref(self) -> RuleRef:
+        """The rule behind the blocker, as compile and the interface decision name it."""
+        return RuleRef(self.kind, self.id, self.direction, self.rule, self.detail,
+                       tuple(self.groups) if self.groups is not None else None)
 
 
 class Hop(_Frozen):

@@ -1,28 +1,57 @@
-"""The smallest change that removes one blocker, as the AWS CLI call that makes it."""
+"""The smallest change that removes one blocker, as the AWS CLI call that makes it.
+
+The step that finds a blocker knows what the fix needs and says it with a typed context: the whole call
+(`KnownFix`, when only that step can word it: transit gateways, endpoints, load balancers), the packet a
+filter must let through (`FilterFix`) or the destination a route table must route (`RouteFix`).
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from reach.engine.explanation import Blocker
 from reach.engine.packet import Packet, port_text
 from reach.model.addr import IPV4, format_address
 from reach.model.network import Network
 from reach.model.rules import protocol_name
+from reach.model.vocabulary import Kind
 
 
-def suggest_fix(network: Network, blocker: Blocker, ctx: dict[str, object]) -> str | None:
-    if isinstance(ctx.get("fix"), str):  # the step that found the blocker knew the fix (TGW, endpoints, LBs)
-        return str(ctx["fix"])
-    if blocker.kind == "security-group" and "packet" in ctx:
+@dataclass(frozen=True)
+class KnownFix:
+    """The whole call, worded by the step that found the blocker."""
+
+    call: str
+
+
+@dataclass(frozen=True)
+class FilterFix:
+    """What a security group or network ACL must let through: the packet, its peer, and (ACL) the ports."""
+
+    packet: Packet
+    peer: int
+    ports: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class RouteFix:
+    """A route table must route the packet's destination."""
+
+    packet: Packet
+
+
+FixContext = KnownFix | FilterFix | RouteFix
+
+
+def suggest_fix(network: Network, blocker: Blocker, ctx: FixContext | None) -> str | None:
+    if isinstance(ctx, KnownFix):
+        return ctx.call
+    if isinstance(ctx, FilterFix) and blocker.kind == Kind.SECURITY_GROUP:
         return _security_group_fix(network, blocker, ctx)
-    if blocker.kind == "network-acl" and "packet" in ctx:
+    if isinstance(ctx, FilterFix) and blocker.kind == Kind.NETWORK_ACL:
         return _nacl_fix(network, blocker, ctx)
-    if blocker.reason == "NO_ROUTE_TO_DESTINATION" and "packet" in ctx:
-        packet = ctx["packet"]
-        assert isinstance(packet, Packet)
-        return (
-            f"add a route for {packet.dst_text} to {blocker.id}: aws ec2 create-route --route-table-id {blocker.id} "
-            f"--destination-cidr-block {packet.dst_text}/{32 if packet.family == IPV4 else 128} --gateway-id <target>"
-        )
+    if isinstance(ctx, RouteFix):
+        return _route_fix(blocker, ctx.packet)
     if blocker.reason == "BAD_STATE_ROUTE":
         return (
             f"point the blackhole route {blocker.rule} somewhere that exists: aws ec2 replace-route "
@@ -44,9 +73,23 @@ def _protocol_args(packet: Packet, ports: tuple[int, int]) -> tuple[str, str]:
     return "-1", ""
 
 
-def _security_group_fix(network: Network, blocker: Blocker, ctx: dict[str, object]) -> str:
-    packet, peer = ctx["packet"], ctx["peer"]
-    assert isinstance(packet, Packet) and isinstance(peer, int)
+def _route_fix(blocker: Blocker, packet: Packet) -> str:
+    cidr = f"{packet.dst_text}/{32 if packet.family == IPV4 else 128}"
+    flag = "--destination-cidr-block" if packet.family == IPV4 else "--destination-ipv6-cidr-block"
+    if blocker.kind == Kind.TRANSIT_GATEWAY_ROUTE_TABLE:
+        return (
+            f"add a route for {packet.dst_text} to {blocker.id}: aws ec2 create-transit-gateway-route "
+            f"--transit-gateway-route-table-id {blocker.id} --destination-cidr-block {cidr} "
+            "--transit-gateway-attachment-id <attachment>"
+        )
+    return (
+        f"add a route for {packet.dst_text} to {blocker.id}: aws ec2 create-route --route-table-id {blocker.id} "
+        f"{flag} {cidr} --gateway-id <target>"
+    )
+
+
+def _security_group_fix(network: Network, blocker: Blocker, ctx: FilterFix) -> str:
+    packet, peer = ctx.packet, ctx.peer
     group = (blocker.groups or [str(blocker.id)])[0]
     protocol, ports = _protocol_args(packet, packet.dst_ports)
     # Prefer naming the peer's security group (it follows the peer when its address changes).
@@ -63,9 +106,9 @@ def _security_group_fix(network: Network, blocker: Blocker, ctx: dict[str, objec
     return f"aws ec2 authorize-security-group-{verb} --group-id {group} --ip-permissions {spec}"
 
 
-def _nacl_fix(network: Network, blocker: Blocker, ctx: dict[str, object]) -> str:
-    packet, peer, ports = ctx["packet"], ctx["peer"], ctx["ports"]
-    assert isinstance(packet, Packet) and isinstance(peer, int) and isinstance(ports, tuple)
+def _nacl_fix(network: Network, blocker: Blocker, ctx: FilterFix) -> str:
+    packet, peer = ctx.packet, ctx.peer
+    ports = ctx.ports or packet.dst_ports
     acl = network.nacls[str(blocker.id)]
     table = acl.ingress if blocker.direction == "ingress" else acl.egress
     rule = blocker.rule if isinstance(blocker.rule, int) else 32767

@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from reach.engine.explanation import Blocker, FlowLogRecord, Hop
-from reach.engine.fixes import suggest_fix
+from reach.engine.fixes import FixContext, suggest_fix
 from reach.engine.packet import Packet
 from reach.engine.topology import Topology
 from reach.model.addr import format_address
@@ -59,7 +59,7 @@ class Record:
 class Trace:
     hops: list[Hop] = field(default_factory=list)
     blockers: list[Blocker] = field(default_factory=list)
-    fix_contexts: list[dict[str, object]] = field(default_factory=list)
+    fix_contexts: list[FixContext | None] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     path: list[str] = field(default_factory=list)  # graph nodes visited, in order
     records: list[Record] = field(default_factory=list)
@@ -142,7 +142,7 @@ class Leg:
         groups: list[str] | None = None,
         record: Record | None = None,
         blocked_ports: str | None = None,
-        fix_context: dict[str, object] | None = None,
+        fix_context: FixContext | None = None,
     ) -> None:
         self.hop(kind, id, detail, direction=direction, decision=Action.DENY, rule=rule)
         self.trace.blockers.append(
@@ -161,7 +161,7 @@ class Leg:
         if record is not None and self.trace.alive:
             record.action = Verdict.REJECT
         self.trace.alive = False
-        self.trace.fix_contexts.append(fix_context or {})
+        self.trace.fix_contexts.append(fix_context)
 
     def note(self, text: str) -> None:
         self.trace.notes.append(text)

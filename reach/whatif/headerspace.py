@@ -345,14 +345,7 @@ def _blocker(stack: FilterStack, cell: _Cell, peer_text: str) -> Blocker:
     ref_id, reason = cell.blocker
     ref = decision_of(stack.network).registry.rules[ref_id]
     if ref.kind == Kind.NETWORK_ACL:
-        return Blocker(
-            kind=ref.kind,
-            id=ref.id,
-            direction=ref.direction,
-            rule=ref.rule,
-            detail=ref.detail,
-            reason=REASONS[reason],
-        )
+        return Blocker.of(ref, REASONS[reason])
     interface = stack.interface
     groups = list(interface.groups)
     side, to_from = ("inbound", "from") if stack.direction == "ingress" else ("outbound", "to")

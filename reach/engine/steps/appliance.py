@@ -63,7 +63,6 @@ def source_dest_check(
         f"{interface.label} has source/destination check on, so it drops {what}, which is not its own address",
         direction=direction,
         record=record,
-        fix_context={"interface": interface.id},
     )
     return True
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from reach.engine.fixes import FilterFix
 from reach.engine.leg import Leg, Record
 from reach.engine.packet import Packet, port_text
 from reach.model.addr import format_address
@@ -142,7 +143,7 @@ def security_groups(leg: Leg, filtered: Filtered) -> None:
         direction=direction,
         groups=groups,
         record=filtered.record,
-        fix_context={"interface": interface.id, "packet": packet, "peer": peer},
+        fix_context=FilterFix(packet, peer),
     )
 
 
@@ -187,7 +188,7 @@ def network_acl(leg: Leg, filtered: Filtered) -> None:
         rule=ref.rule,
         record=filtered.record,
         blocked_ports=blocked_ports,
-        fix_context={"acl": acl.id, "packet": packet, "peer": filtered.peer, "ports": (lo, hi), "subnet": subnet.id},
+        fix_context=FilterFix(packet, filtered.peer, (lo, hi)),
     )
 
 

@@ -45,7 +45,6 @@ def out(leg: Leg, move: Follow) -> Next:
                 Reason.IGW_PUBLIC_IP_ASSOCIATION_FOR_EGRESS,
                 f"{packet.src_text} has no public IPv4 address, so {igw_id} cannot carry it to the internet",
                 direction=Direction.EGRESS,
-                fix_context={"vpc": vpc_id, "src": packet.src},
             )
             return None
         leg.hop(

@@ -15,6 +15,7 @@ healthy ones is named, not hidden.
 
 from __future__ import annotations
 
+from reach.engine.fixes import KnownFix
 from reach.engine.leg import Arrival, End, Leg
 from reach.engine.moves import AtBalancer, RouteOut, Send, Walks
 from reach.engine.packet import NAT_PORTS, Packet, port_text
@@ -152,10 +153,10 @@ def _targets(
             Reason.ELBV2_NO_TARGETS_IN_AZ,
             f"cross-zone load balancing is off on {balancer.label} and its node in {zone} has no target there "
             f"(targets are in {zones})",
-            fix_context={
-                "fix": "aws elbv2 modify-load-balancer-attributes "
+            fix_context=KnownFix(
+                "aws elbv2 modify-load-balancer-attributes "
                 f"--load-balancer-arn {balancer.arn} --attributes Key=load_balancing.cross_zone.enabled,Value=true"
-            },
+            ),
         )
         return None
     if len(local) < len(found):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from reach.engine.fixes import KnownFix, RouteFix
 from reach.engine.leg import MAX_TRANSIT_HOPS, Leg
 from reach.engine.moves import Follow, Next, RouteOut
 from reach.engine.packet import Packet
@@ -92,10 +93,10 @@ def enter(leg: Leg, move: Follow) -> Next:
             f"{attachment.label} has no subnet in {subnet.az}, where {subnet.id} is, so traffic from there "
             f"cannot enter {gateway.label} (attachment subnets: {zones})",
             direction=Direction.INGRESS,
-            fix_context={
-                "fix": f"aws ec2 modify-transit-gateway-vpc-attachment --transit-gateway-attachment-id "
+            fix_context=KnownFix(
+                f"aws ec2 modify-transit-gateway-vpc-attachment --transit-gateway-attachment-id "
                 f"{attachment.id} --add-subnet-ids <a subnet of {subnet.vpc_id} in {subnet.az}>"
-            },
+            ),
         )
         return None
     entry = leg.network.subnets.get(entry_id)
@@ -176,10 +177,10 @@ def route_in(leg: Leg, gateway: TransitGateway, came_from: TgwAttachment, packet
             Reason.TGW_ATTACH_MISSING_TGW_RTB_ASSOCIATION,
             f"{came_from.label} is associated with no route table of {gateway.label}, so nothing routes "
             "the traffic it brings in",
-            fix_context={
-                "fix": "aws ec2 associate-transit-gateway-route-table --transit-gateway-route-table-id "
+            fix_context=KnownFix(
+                "aws ec2 associate-transit-gateway-route-table --transit-gateway-route-table-id "
                 f"<table> --transit-gateway-attachment-id {came_from.id}"
-            },
+            ),
         )
         return None
     table = transit.route_tables.get(came_from.route_table)
@@ -287,7 +288,7 @@ def _no_route(leg: Leg, gateway: TransitGateway, table_id: str, packet: Packet) 
             table_id,
             Reason.NO_ROUTE_TO_DESTINATION,
             f"no route in {table.label} matches {packet.dst_text}",
-            fix_context={"packet": packet},
+            fix_context=RouteFix(packet),
         )
         return
     partial = table.routes_to(wanted.id)
@@ -299,7 +300,7 @@ def _no_route(leg: Leg, gateway: TransitGateway, table_id: str, packet: Packet) 
             Reason.TGW_RTB_CANNOT_ROUTE,
             f"{table.label} routes only {covered} to {wanted.label} ({wanted.resource_id}); {packet.dst_text} "
             "is outside",
-            fix_context={"packet": packet},
+            fix_context=RouteFix(packet),
         )
         return
     leg.block(
@@ -308,10 +309,10 @@ def _no_route(leg: Leg, gateway: TransitGateway, table_id: str, packet: Packet) 
         Reason.TGW_RTB_NO_ROUTE_TO_TGW_ATTACHMENT,
         f"{table.label} has no route to {wanted.label}, the attachment of {wanted.resource_id} that holds "
         f"{packet.dst_text}: that attachment does not propagate into this table and no static route points at it",
-        fix_context={
-            "fix": "aws ec2 enable-transit-gateway-route-table-propagation --transit-gateway-route-table-id "
+        fix_context=KnownFix(
+            "aws ec2 enable-transit-gateway-route-table-propagation --transit-gateway-route-table-id "
             f"{table_id} --transit-gateway-attachment-id {wanted.id}"
-        },
+        ),
     )
 
 

@@ -9,6 +9,7 @@ check is off), a NAT gateway, a load balancer node, or a NAT instance holding th
 
 from __future__ import annotations
 
+from reach.engine.fixes import KnownFix, RouteFix
 from reach.engine.leg import MAX_ROUTINGS, Arrival, End, Leg
 from reach.engine.moves import (
     AtBalancer,
@@ -81,7 +82,7 @@ def route_out(leg: Leg, move: RouteOut) -> Next:
             table.id,
             Reason.NO_ROUTE_TO_DESTINATION,
             f"no route in {table.id} matches {packet.dst_text}" + hint,
-            fix_context={"table": table.id, "packet": packet, **({"fix": fix} if fix else {})},
+            fix_context=KnownFix(fix) if fix else RouteFix(packet),
         )
         return None
     leg.last_route = (table, route)
@@ -92,7 +93,6 @@ def route_out(leg: Leg, move: RouteOut) -> Next:
             Reason.BAD_STATE_ROUTE,
             route.ref.detail + f": its target is gone, so {packet.dst_text} is dropped",
             rule=route.destination,
-            fix_context={"table": table.id, "route": route},
         )
         return None
     leg.hop(Kind.ROUTE_TABLE, table.id, route.ref.detail, rule=route.destination)
