@@ -13,10 +13,13 @@ import hashlib
 import os
 import pickle
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reach.model.network import Network
-from reach.snapshot.compile import compile_snapshot
-from reach.snapshot.loader import Snapshot, load_snapshot, snapshot_files
+from reach.snapshot.files import snapshot_files
+
+if TYPE_CHECKING:
+    from reach.snapshot.loader import Snapshot
 
 _VERSION = b"reach-network-2"
 
@@ -55,22 +58,35 @@ def fingerprint(root: Path) -> str | None:
     return digest.hexdigest()
 
 
+def open_cached(root: Path, key: str) -> Network | None:
+    """The compiled network cached under `key`, or None when there is none that can be trusted."""
+    path = cache_dir() / f"{key}.pickle"
+    if not path.exists():
+        return None
+    try:
+        with path.open("rb") as handle:
+            network = pickle.load(handle)
+        if isinstance(network, Network):
+            return network
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        pass  # a stale or partial cache entry is rebuilt by the caller
+    return None
+
+
 def load_network(root: Path, *, cache: bool = True) -> tuple[Network, Snapshot | None]:
     """Compile the snapshot under `root`, or take it from the cache. The raw snapshot is returned only
     when it was actually loaded (what-if needs it and passes cache=False)."""
+    from reach.snapshot.compile import compile_snapshot
+    from reach.snapshot.loader import load_snapshot
+
     key = fingerprint(root) if cache and root.exists() else None
     if key is None:
         raw = load_snapshot(root)
         return compile_snapshot(raw), raw
+    network = open_cached(root, key)
+    if network is not None:
+        return network, None
     path = cache_dir() / f"{key}.pickle"
-    if path.exists():
-        try:
-            with path.open("rb") as handle:
-                network = pickle.load(handle)
-            if isinstance(network, Network):
-                return network, None
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-            pass  # a stale or partial cache entry is rebuilt below
     raw = load_snapshot(root)
     network = compile_snapshot(raw)
     try:
