@@ -58,7 +58,7 @@ from reach.snapshot import cache
 folder = Path(sys.argv[1])
 key = cache.fingerprint(folder)
 lap("the cache key (digest of the files)")
-network = cache.open_cached(folder, key)
+network = cache.open_cached(key)
 assert network is not None, "the cache is not warm"
 lap("open the cached network")
 snap = Snapshot(network, None, str(folder))
