@@ -10,7 +10,7 @@ Rows, interleaved so that a busy moment on the machine weighs on each alike; bes
   write the cache).
 
 Then, each in a fresh process: `json.loads` of the files in-process (no interpreter start), the cache key
-(a BLAKE2b digest of every file), and where a warm `reach explain` spends its time (imports, the key, opening
+(a SHA-256 digest of every file), and where a warm `reach explain` spends its time (imports, the key, opening
 the cached network, the engine's set-up, the explanation, its text).
 
     python benchmarks/coldstart.py [--repeat 7] [--interfaces 10000] [--groups 5000] [--subnets 200]
@@ -138,7 +138,7 @@ def main() -> None:
             f"  {best / base:4.2f}x the json.loads process, {best / inner:4.2f}x in-process")
         print(f"{name:<28} best {best:6.3f} s  median {median:6.3f} s{ratio}")
     print(f"{'json.loads, in-process':<28} best {inner:6.3f} s  median {statistics.median(in_process):6.3f} s")
-    print(f"{'cache key (BLAKE2b)':<28} best {min(keys):6.3f} s  median {statistics.median(keys):6.3f} s")
+    print(f"{'cache key (SHA-256)':<28} best {min(keys):6.3f} s  median {statistics.median(keys):6.3f} s")
     print("a warm `reach explain`, by phase (best of each):")
     for name in phases[0]:
         print(f"  {name:<38} {min(p[name] for p in phases):6.3f} s")

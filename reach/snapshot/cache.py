@@ -73,18 +73,18 @@ def open_cached(key: str) -> Network | None:
 def load_network(root: Path, *, cache: bool = True) -> tuple[Network, Snapshot | None]:
     """Compile the snapshot under `root`, or take it from the cache. The raw snapshot is returned only
     when it was actually loaded (what-if needs it and passes cache=False)."""
+    key = fingerprint(root) if cache and root.exists() else None
+    network = open_cached(key) if key is not None else None
+    if network is not None:
+        return network, None
+    # The describe-* models (pydantic) and the compile passes, imported only when there is JSON to read.
     from reach.snapshot.compile import compile_snapshot
     from reach.snapshot.loader import load_snapshot
 
-    key = fingerprint(root) if cache and root.exists() else None
-    if key is None:
-        raw = load_snapshot(root)
-        return compile_snapshot(raw), raw
-    network = open_cached(key)
-    if network is not None:
-        return network, None
     raw = load_snapshot(root)  # no cache entry, or one that is damaged or stale: compiled afresh, written anew
     network = compile_snapshot(raw)
+    if key is None:
+        return network, raw
     try:
         cache_dir().mkdir(parents=True, exist_ok=True)
         write(network, cached_path(key), key)

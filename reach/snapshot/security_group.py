@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from pydantic import ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from reach.model.addr import Cidr
 from reach.model.network import GroupReferences, Interface
@@ -74,10 +74,10 @@ class _ProtocolAndPorts(AwsModel):
 
 
 class IpPermission(_ProtocolAndPorts):
-    ip_ranges: list[IpRange] = []
-    ipv6_ranges: list[Ipv6Range] = []
-    prefix_list_ids: list[PrefixListRef] = []
-    user_id_group_pairs: list[UserIdGroupPair] = []
+    ip_ranges: list[IpRange] = Field(default_factory=list)
+    ipv6_ranges: list[Ipv6Range] = Field(default_factory=list)
+    prefix_list_ids: list[PrefixListRef] = Field(default_factory=list)
+    user_id_group_pairs: list[UserIdGroupPair] = Field(default_factory=list)
 
 
 class SecurityGroup(AwsModel):
@@ -86,9 +86,9 @@ class SecurityGroup(AwsModel):
     description: str | None = None
     vpc_id: str | None = None
     owner_id: str | None = None
-    ip_permissions: list[IpPermission] = []
-    ip_permissions_egress: list[IpPermission] = []
-    tags: list[Tag] = []
+    ip_permissions: list[IpPermission] = Field(default_factory=list)
+    ip_permissions_egress: list[IpPermission] = Field(default_factory=list)
+    tags: list[Tag] = Field(default_factory=list)
 
 
 class ReferencedGroupInfo(AwsModel):

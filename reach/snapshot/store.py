@@ -25,11 +25,12 @@ import zlib
 from collections.abc import Callable, ItemsView, Iterator, ValuesView
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
 from reach.model.network import AddressIndex, GroupReferences, Network
+from reach.snapshot.pause import collection_paused
 
 V = TypeVar("V")
 
@@ -38,19 +39,26 @@ _FORMAT = 1
 _HEAD = struct.Struct("<8sII")  # magic, format, CRC-32 of the rest
 _LENGTH = struct.Struct("<Q")
 _ALIGN = 64
-CHUNK = 64  # resources built together, at most
 
-# Each resource table, and what groups its resources into chunks (what one query touches together).
-TABLES: dict[str, Callable[[Any], str]] = {
-    "vpcs": lambda vpc: "",  # few, and the walker reads them all
-    "subnets": lambda subnet: subnet.vpc_id,
-    "interfaces": lambda interface: interface.subnet_id,
-    "route_tables": lambda table: table.vpc_id,
-    "nacls": lambda acl: acl.vpc_id,
-    "security_groups": lambda group: group.id,  # an interface names a handful of the snapshot's thousands
-    "gateways": lambda gateway: "",  # few, and the walker scans them
-    "peerings": lambda peering: "",
-    "instances": lambda instance: instance.id,
+
+class _Chunking(NamedTuple):
+    """How a table's resources are cut into chunks: by what a query touches together, so many at most."""
+
+    group_of: Callable[[Any], str | None]
+    size: int = 64
+
+
+TABLES: dict[str, _Chunking] = {
+    "vpcs": _Chunking(lambda vpc: None),  # few, and the walker reads them all
+    "subnets": _Chunking(lambda subnet: subnet.vpc_id),
+    "interfaces": _Chunking(lambda interface: interface.subnet_id),
+    "route_tables": _Chunking(lambda table: table.vpc_id),
+    "nacls": _Chunking(lambda acl: acl.vpc_id),
+    # an interface names a handful of the VPC's thousands of groups, each dozens of lines
+    "security_groups": _Chunking(lambda group: group.vpc_id, 8),
+    "gateways": _Chunking(lambda gateway: None),  # few, and the walker scans them
+    "peerings": _Chunking(lambda peering: None),
+    "instances": _Chunking(lambda instance: None, 8),
 }
 _ADDRESS_COLUMNS = ("private", "private_row", "public", "public_row", "public_private", "vpc_start", "cidr",
                     "cidr_subnet")
@@ -96,8 +104,9 @@ class LazyTable(dict[str, V]):
     def _build_all(self) -> None:
         if self._load is None:
             return
-        for chunk in {value for value in dict.values(self) if isinstance(value, _Chunk)}:
-            self._build(chunk)
+        with collection_paused():
+            for chunk in {value for value in dict.values(self) if isinstance(value, _Chunk)}:
+                self._build(chunk)
         self._load = None  # everything is built: the dict is an ordinary one from now on
 
     def __getitem__(self, key: str) -> V:
@@ -170,6 +179,7 @@ class LazyTable(dict[str, V]):
         return (dict, (dict(self.items()),))
 
 
+@collection_paused()
 def write(network: Network, path: Path, key: str) -> None:
     """Write `network` to `path` (through a temporary file beside it, renamed: readers see all or nothing)."""
     sections: list[bytes] = []
@@ -183,9 +193,9 @@ def write(network: Network, path: Path, key: str) -> None:
         return offset - len(data), len(data)
 
     tables = {}
-    for name, group_of in TABLES.items():
+    for name, chunking in TABLES.items():
         table: dict[str, Any] = getattr(network, name)
-        chunks = _chunks(table, group_of)
+        chunks = _chunks(table, chunking)
         number = {rid: n for n, chunk in enumerate(chunks) for rid in chunk}
         spans = [add(pickle.dumps([(rid, table[rid]) for rid in chunk], protocol=5)) for chunk in chunks]
         tables[name] = (list(table), [number[rid] for rid in table], spans)
@@ -267,9 +277,10 @@ def _network(view: memoryview, base: int, contents: dict[str, Any]) -> Network:
     )
 
 
-def _chunks(table: dict[str, Any], group_of: Callable[[Any], str]) -> list[list[str]]:
-    """The table's ids cut into chunks: by group, in the table's order, at most CHUNK each."""
-    groups: dict[str, list[str]] = {}
+def _chunks(table: dict[str, Any], chunking: _Chunking) -> list[list[str]]:
+    """The table's ids cut into chunks: by group, in the table's order, at most `chunking.size` each."""
+    groups: dict[str | None, list[str]] = {}
     for rid, resource in table.items():
-        groups.setdefault(group_of(resource), []).append(rid)
-    return [ids[i : i + CHUNK] for ids in groups.values() for i in range(0, len(ids), CHUNK)]
+        groups.setdefault(chunking.group_of(resource), []).append(rid)
+    size = chunking.size
+    return [ids[i : i + size] for ids in groups.values() for i in range(0, len(ids), size)]
