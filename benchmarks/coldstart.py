@@ -7,7 +7,9 @@ Rows, interleaved so that a busy moment on the machine weighs on each alike; bes
 - `json.loads, own process`: a process that reads and parses every file of the snapshot, nothing else;
 - `reach explain, cache warm`: the whole command, its compiled network already in reach's cache;
 - `reach explain, cache cold`: the whole command with an empty cache folder (parse, validate, compile and
-  write the cache).
+  write the cache);
+- `imports of reach explain`: a process that imports the modules a warm `reach explain` imports (read from
+  `python -X importtime` of one), and does nothing else: the floor under any cache format.
 
 Then, each in a fresh process: `json.loads` of the files in-process (no interpreter start), the cache key
 (a SHA-256 digest of every file), and where a warm `reach explain` spends its time (imports, the key, opening
@@ -110,11 +112,13 @@ def main() -> None:
             shutil.rmtree(cold_dir, ignore_errors=True)
             return _time(explain, cold_env)
 
+        imports = _imported(explain, env)
         rows = {
             "python -c pass": lambda: _time([sys.executable, "-c", "pass"], env),
             "json.loads, own process": lambda: _time([sys.executable, "-c", _JSON, *files], env),
             "reach explain, cache warm": lambda: _time(explain, env),
             "reach explain, cache cold": cold,
+            "imports of reach explain": lambda: _time([sys.executable, "-c", f"import {', '.join(imports)}"], env),
         }
         samples: dict[str, list[float]] = {name: [] for name in rows}
         in_process: list[float] = []
@@ -144,6 +148,15 @@ def main() -> None:
         print(f"  {name:<38} {min(p[name] for p in phases):6.3f} s")
     print(f"targets: warm <= 1.5x, cold <= 4x json.loads.  cpus {os.cpu_count()}, load average "
           f"{load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after")
+
+
+def _imported(explain: list[str], env: dict[str, str]) -> list[str]:
+    """The modules a warm `reach explain` imports at the top of its import tree (they bring the rest)."""
+    command = [sys.executable, "-X", "importtime", "-m", "reach", *explain[explain.index("explain"):]]
+    lines = subprocess.run(command, check=True, env=env, capture_output=True, text=True).stderr.splitlines()
+    names = [line.split("|")[2] for line in lines[1:] if line.startswith("import time:") and "|" in line]
+    return [name.strip() for name in names if name.strip() and not name.startswith("  ") and
+            not name.strip().startswith(("_", "encodings", "__"))]
 
 
 def _json_in_process(files: list[str], env: dict[str, str]) -> float:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from reach.model.network import Network
 from reach.snapshot.files import snapshot_files
+from reach.snapshot.pause import long_lived
 from reach.snapshot.store import open_network, write
 
 if TYPE_CHECKING:
@@ -81,13 +82,17 @@ def load_network(root: Path, *, cache: bool = True) -> tuple[Network, Snapshot |
     from reach.snapshot.compile import compile_snapshot
     from reach.snapshot.loader import load_snapshot
 
-    raw = load_snapshot(root)  # no cache entry, or one that is damaged or stale: compiled afresh, written anew
-    network = compile_snapshot(raw)
-    if key is None:
-        return network, raw
+    with long_lived():  # one pause for reading, compiling and storing (pause.py)
+        raw = load_snapshot(root)  # no cache entry, or a damaged or stale one: compiled afresh, written anew
+        network = compile_snapshot(raw)
+        if key is not None:
+            _store(network, key)
+    return network, raw
+
+
+def _store(network: Network, key: str) -> None:
     try:
         cache_dir().mkdir(parents=True, exist_ok=True)
         write(network, cached_path(key), key)
     except OSError:
         pass  # a read-only home is no reason to fail
-    return network, raw

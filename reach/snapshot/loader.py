@@ -47,7 +47,7 @@ from reach.snapshot.load_balancer import (
 )
 from reach.snapshot.network_acl import NetworkAcl
 from reach.snapshot.network_interface import NetworkInterface
-from reach.snapshot.pause import collection_paused
+from reach.snapshot.pause import long_lived
 from reach.snapshot.prefix_list import ManagedPrefixList, PrefixList, PrefixListEntries
 from reach.snapshot.route_table import RouteTable
 from reach.snapshot.security_group import SecurityGroup, SecurityGroupRule
@@ -284,7 +284,7 @@ class Snapshot:
         return self.of("TransitGateways")
 
 
-@collection_paused()
+@long_lived()
 def load_snapshot(path: str | Path) -> Snapshot:
     """Load every describe-* JSON file below `path` (a folder, or a single file)."""
     root = Path(path)
