@@ -65,6 +65,17 @@ def test_every_resource_comes_back_as_it_was_compiled_in_the_same_order(story: P
     assert repr(stored.transit) == repr(compiled.transit) and repr(stored.vpn) == repr(compiled.vpn)
 
 
+@pytest.mark.parametrize("story", STORIES, ids=lambda p: p.name)
+def test_names_looked_up_one_at_a_time_are_the_names_listed_all_at_once(story: Path, tmp_path: Path) -> None:
+    snapshot = next(p for p in sorted(story.iterdir()) if p.is_dir() and p.name.startswith("snapshot"))
+    compiled, stored = _round_trip(snapshot, tmp_path)
+    listed = Names.of(compiled).names
+    assert listed and Names.of(stored).names == listed
+    lookup = Names.of(stored)
+    assert {key: lookup.get(key) for key in listed} == listed
+    assert lookup.get("sg-0000000000000000f") is None
+
+
 def test_opening_builds_nothing_and_a_lookup_builds_one_subnet_s_interfaces(tmp_path: Path) -> None:
     compiled, stored = _round_trip(LAMBDA_NACL, tmp_path)
     tables = {name: getattr(stored, name) for name in TABLES}
