@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from reach.snapshot.loader import Snapshot
 
 _VERSION = b"reach-network-3"
+log = logging.getLogger(__name__)
 
 
 def cache_dir() -> Path:
@@ -78,6 +80,8 @@ def load_network(root: Path, *, cache: bool = True) -> tuple[Network, Snapshot |
     network = open_cached(key) if key is not None else None
     if network is not None:
         return network, None
+    if key is not None and cached_path(key).exists():
+        log.debug("cache file %s refused (damaged, short, or not for this snapshot): compiling again", cached_path(key))
     # The describe-* models (pydantic) and the compile passes, imported only when there is JSON to read.
     from reach.snapshot.compile import compile_snapshot
     from reach.snapshot.loader import load_snapshot

@@ -3,6 +3,7 @@ query touches, and a damaged, truncated or foreign file is refused, never truste
 
 from __future__ import annotations
 
+import logging
 import pickle
 from pathlib import Path
 
@@ -153,7 +154,7 @@ def test_a_pickled_cached_network_is_a_plain_one_that_answers_the_same(tmp_path:
     ],
 )
 def test_a_damaged_cache_file_is_refused_then_rebuilt(
-    damage: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    damage: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setenv("REACH_CACHE_DIR", str(tmp_path / "cache"))
     assert Snapshot.load(LAMBDA_NACL).explain("10.0.1.100", "10.0.2.50", 3306).verdict == "REJECT"
@@ -164,9 +165,11 @@ def test_a_damaged_cache_file_is_refused_then_rebuilt(
     path.write_bytes(damage(good))  # type: ignore[operator]
     assert open_network(path, key) is None
 
-    network, raw = cache.load_network(LAMBDA_NACL)
+    with caplog.at_level(logging.DEBUG, logger="reach.snapshot.cache"):
+        network, raw = cache.load_network(LAMBDA_NACL)
 
     assert raw is not None  # compiled afresh, not read from the damaged file
+    assert f"cache file {path} refused" in caplog.text
     assert Analyzer(network).explain("10.0.1.100", "10.0.2.50", 3306).verdict == "REJECT"
     assert open_network(path, key) is not None  # and written anew
     assert cache.load_network(LAMBDA_NACL)[1] is None  # the next load is a hit
