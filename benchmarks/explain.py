@@ -1,8 +1,9 @@
 """Explain benchmark: a synthetic snapshot of 10,000 interfaces, 5,000 security groups and 200 subnets.
 
-Prints cold load time (parse + validate + compile), load time from reach's on-disk cache, and the median
-in-process latency of `explain` over many random flows. Baseline in the same run: json.load of the same
-files alone, to show what the loader adds over reading the bytes.
+Prints cold load time (parse + validate + compile), load time from reach's on-disk cache (the network alone,
+then `Snapshot.load` with the engine's set-up), and the median in-process latency of `explain` over many
+random flows. Baseline in the same run: json.load of the same files alone, to show what the loader adds over
+reading the bytes. `benchmarks/coldstart.py` times the same snapshot as whole `reach explain` processes.
 
     python benchmarks/explain.py [--interfaces 10000] [--groups 5000] [--subnets 200] [--flows 500]
 """
@@ -163,6 +164,9 @@ def main() -> None:
 
         load_network(folder, cache=True)  # fills the cache
         start = time.perf_counter()
+        load_network(folder, cache=True)
+        opened = time.perf_counter() - start
+        start = time.perf_counter()
         snapshot = Snapshot.load(folder)
         cached = time.perf_counter() - start
 
@@ -185,7 +189,9 @@ def main() -> None:
     )
     print(f"baseline json.load of the files:   {json_seconds:6.3f} s")
     print(f"load, cold (parse+validate+compile): {cold:6.3f} s   ({cold / json_seconds:.1f}x json.load; target <= 2 s)")
-    print(f"load, from reach's cache:          {cached:6.3f} s   ({cached / json_seconds:.2f}x json.load)")
+    print(f"network, from reach's cache:       {opened:6.3f} s   ({opened / json_seconds:.2f}x json.load, key too)")
+    print(f"Snapshot.load, from reach's cache: {cached:6.3f} s   ({cached / json_seconds:.2f}x json.load; the engine's "
+          "path graph included)")
     print(f"explain median:   {statistics.median(latencies) * 1e3:6.2f} ms  (target <= 50 ms)")
     print(
         f"explain p95:      {latencies[int(len(latencies) * 0.95)] * 1e3:6.2f} ms   over {args.flows} flows {verdicts}"

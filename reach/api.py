@@ -15,24 +15,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reach.change import Change, ChangeSet, apply_changes, read_change_set
 from reach.engine.explain import Analyzer
 from reach.engine.explanation import Explanation
 from reach.errors import ReachError
 from reach.model.network import Network
 from reach.snapshot.cache import load_network
-from reach.snapshot.compile import compile_snapshot
-from reach.snapshot.loader import Snapshot as RawSnapshot
-from reach.snapshot.loader import load_snapshot
 
 # What-if and flow logs (DuckDB, Arrow) are imported where they are used, so that loading a snapshot and
-# explaining a flow does not pay for them.
+# explaining a flow does not pay for them; nor do the change stage and the describe-* models (pydantic),
+# which a network taken from the compile cache never needs.
 if TYPE_CHECKING:
+    from reach.change import Change, ChangeSet
     from reach.sets.results import ExposureResult, ReachableResult
+    from reach.snapshot.loader import Snapshot as RawSnapshot
+    from reach.snapshot.loader import load_snapshot
     from reach.whatif import CheckResult, Intent, WhatIfResult
 
-# What `Snapshot.apply` takes: a path to a JSON change set or Terraform plan, or its parsed content.
-Changes = str | os.PathLike[str] | Sequence[Any] | Mapping[str, Any] | ChangeSet
+    # What `Snapshot.apply` takes: a path to a JSON change set or Terraform plan, or its parsed content.
+    Changes = str | os.PathLike[str] | Sequence[Any] | Mapping[str, Any] | ChangeSet
 # What `Snapshot.check` takes: a path to an intents YAML file, or the intents themselves.
 Intents = str | os.PathLike[str] | Sequence["Intent | Mapping[str, Any]"]
 
@@ -78,6 +78,8 @@ class Snapshot:
         if self.raw is None:
             if self.path is None:
                 raise ReachError("this snapshot was built without its describe-* resources; load it from a folder")
+            from reach.snapshot.loader import load_snapshot
+
             self.raw = load_snapshot(self.path)
         return self.raw
 
@@ -87,6 +89,9 @@ class Snapshot:
         `changes` is a path to a JSON file, a parsed list of `{"action", "params"}`, or a parsed
         `terraform show -json` plan (recognised by its shape). This snapshot is left as it is.
         """
+        from reach.change import ChangeSet, apply_changes, read_change_set
+        from reach.snapshot.compile import compile_snapshot
+
         raw = self.raw_snapshot()
         change_set = changes if isinstance(changes, ChangeSet) else read_change_set(_path_or(changes), raw)
         notes = list(change_set.notes)
@@ -238,6 +243,14 @@ def reachable(
     from reach.sets.reachable import reachable as reachable_of
 
     return reachable_of(_snapshot(snapshot).analyzer, to=to, from_=from_, port=port, protocol=protocol)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "load_snapshot":  # re-exported, imported on first use (it brings the describe-* models)
+        from reach.snapshot.loader import load_snapshot
+
+        return load_snapshot
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [

@@ -838,6 +838,9 @@ def reachable(
 
 
 def main() -> None:
+    from reach.snapshot.pause import freeze_snapshots
+
+    freeze_snapshots()  # a command reads its snapshots, answers and exits: no collection need walk them
     app(prog_name="reach")
 
 

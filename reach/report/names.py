@@ -8,6 +8,7 @@ engine's models stay as they are.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -38,47 +39,64 @@ def _role(interface: Interface) -> str | None:
 
 
 class Names:
-    """Id -> name, for every named resource of one snapshot."""
+    """Id -> name, for every named resource of one snapshot.
+
+    Made from a network (`Names.of`), it looks each id up when a text mentions it: the text of one answer
+    names a dozen resources of the snapshot's thousands, and a network read from the compile cache builds
+    only the resources looked up."""
 
     def __init__(self, names: dict[str, str] | None = None, endpoints: dict[str, str] | None = None) -> None:
         self._names = names or {}
         self._endpoints = endpoints or {}
+        self._network: Network | None = None
+        self._looked_up: dict[str, str | None] = {}
+        self._by_other_id: dict[str, str] | None = None
 
     @classmethod
     def of(cls, network: Network | None) -> Names:
         """The names of `network`'s resources; an empty lookup without one."""
-        if network is None:
-            return cls()
-        named: list[tuple[str, str | None]] = []
-        for table in (network.vpcs, network.subnets, network.interfaces, network.route_tables, network.nacls,
-                      network.security_groups, network.gateways, network.peerings, network.instances,
-                      network.transit.gateways, network.transit.route_tables):
-            named += [(key, getattr(item, "name", None)) for key, item in table.items()]
-        named += [(attachment.id, attachment.name) for attachment in network.transit.attachments.values()]
-        named += [(balancer.short_id, balancer.name) for balancer in network.balancing.balancers.values()]
-        endpoints = {}
-        for interface in network.interfaces.values():
-            role = _role(interface)
-            if interface.name:
-                endpoints[interface.id] = interface.name
-            elif interface.instance_id:
-                endpoints[interface.id] = interface.instance_id
-            elif role:
-                endpoints[interface.id] = f"{role} eni"
-        return cls({key: name for key, name in named if name and name != key}, endpoints)
+        names = cls()
+        names._network = network
+        return names
+
+    def _name(self, resource_id: str) -> str | None:
+        if self._network is None:
+            return self._names.get(resource_id)
+        if resource_id not in self._looked_up:
+            self._looked_up[resource_id] = self._find(self._network, resource_id)
+        return self._looked_up[resource_id]
+
+    def _find(self, network: Network, resource_id: str) -> str | None:
+        """The name the last table holding the id gives it (in `_tables` order), or that of an attachment or
+        load balancer."""
+        if self._by_other_id is None:
+            self._by_other_id = {key: name for key, name in _named_by_other_id(network) if name and name != key}
+        if resource_id in self._by_other_id:
+            return self._by_other_id[resource_id]
+        for table in reversed(_tables(network)):
+            item = table.get(resource_id)
+            name = getattr(item, "name", None) if item is not None else None
+            if name and name != resource_id:
+                return str(name)
+        return None
 
     @property
     def names(self) -> dict[str, str]:
-        return dict(self._names)
+        """Every name, at once (the pictures draw with all of them)."""
+        if self._network is None:
+            return dict(self._names)
+        named = [(key, getattr(item, "name", None)) for table in _tables(self._network) for key, item in table.items()]
+        named += _named_by_other_id(self._network)
+        return {key: name for key, name in named if name and name != key}
 
     def get(self, resource_id: str | None) -> str | None:
-        return self._names.get(resource_id) if resource_id else None
+        return self._name(resource_id) if resource_id else None
 
     def label(self, resource_id: str | None) -> str:
         """`name (id)` when the resource has a name, else its id."""
         if not resource_id:
             return ""
-        name = self._names.get(resource_id)
+        name = self._name(resource_id)
         return f"{name} ({resource_id})" if name else resource_id
 
     def short(self, resource_id: str | None, fallback: str) -> str:
@@ -87,17 +105,36 @@ class Names:
 
     def endpoint(self, interface_id: str | None) -> str:
         """What an interface is to people: its name, else what runs behind it (`lambda eni`), else `eni`."""
-        return self._endpoints.get(interface_id or "", "eni")
+        if self._network is None:
+            return self._endpoints.get(interface_id or "", "eni")
+        interface = self._network.interfaces.get(interface_id or "")
+        if interface is None:
+            return "eni"
+        role = _role(interface)
+        return interface.name or interface.instance_id or (f"{role} eni" if role else "eni")
 
     def tag(self, text: str) -> str:
         """`text` with each named id followed by its name, unless the text already names it there."""
 
         def named(match: re.Match[str]) -> str:
-            name = self._names.get(match.group())
+            name = self._name(match.group())
             already = text.startswith(" (", match.end())
             return f"{match.group()} ({name})" if name and not already else match.group()
 
-        return _ID.sub(named, text) if self._names else text
+        return _ID.sub(named, text) if self._names or self._network is not None else text
+
+
+def _tables(network: Network) -> tuple[Mapping[str, object], ...]:
+    """The tables of named resources by id; where two hold one id, the later one's name is used."""
+    return (network.vpcs, network.subnets, network.interfaces, network.route_tables, network.nacls,
+            network.security_groups, network.gateways, network.peerings, network.instances,
+            network.transit.gateways, network.transit.route_tables)
+
+
+def _named_by_other_id(network: Network) -> list[tuple[str, str | None]]:
+    """Transit gateway attachments and load balancers, which their tables do not key by the id texts use."""
+    named: list[tuple[str, str | None]] = [(a.id, a.name) for a in network.transit.attachments.values()]
+    return named + [(balancer.short_id, balancer.name) for balancer in network.balancing.balancers.values()]
 
 
 def component_names(*networks: Network | None) -> dict[str, str]:

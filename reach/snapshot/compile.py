@@ -23,6 +23,7 @@ from reach.snapshot.load_balancer import compile_load_balancers
 from reach.snapshot.loader import Snapshot
 from reach.snapshot.network_acl import compile_network_acls
 from reach.snapshot.network_interface import compile_interfaces
+from reach.snapshot.pause import long_lived
 from reach.snapshot.prefix_list import compile_prefix_lists
 from reach.snapshot.route_table import compile_route_tables
 from reach.snapshot.security_group import compile_security_groups, find_group_references, find_unresolved
@@ -67,6 +68,7 @@ PASSES: tuple[Pass, ...] = (
 )
 
 
+@long_lived()
 def compile_snapshot(snapshot: Snapshot, passes: tuple[Pass, ...] = PASSES) -> Network:
     """Run every pass in order, then assemble the network from what they built."""
     built: dict[str, Any] = {"snapshot": snapshot}

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from pydantic import Field
+
 from reach.model.network import Interface
 from reach.snapshot.base import AwsModel, Compiled, Tag
 from reach.snapshot.network_interface import GroupIdentifier
@@ -20,11 +22,11 @@ class VpcEndpoint(AwsModel):
     vpc_id: str
     service_name: str | None = None
     state: str | None = None
-    route_table_ids: list[str] = []
-    subnet_ids: list[str] = []
-    groups: list[GroupIdentifier] = []
-    network_interface_ids: list[str] = []
-    tags: list[Tag] = []
+    route_table_ids: list[str] = Field(default_factory=list)
+    subnet_ids: list[str] = Field(default_factory=list)
+    groups: list[GroupIdentifier] = Field(default_factory=list)
+    network_interface_ids: list[str] = Field(default_factory=list)
+    tags: list[Tag] = Field(default_factory=list)
 
 
 # --- compile -----------------------------------------------------------------------------------------

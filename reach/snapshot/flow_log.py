@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pydantic import Field
+
 from reach.model.network import FlowLogConfig
 from reach.snapshot.base import AwsModel, Compiled, Tag
 
@@ -23,7 +25,7 @@ class FlowLog(AwsModel):
     deliver_logs_status: str | None = None
     deliver_logs_error_message: str | None = None
     flow_log_status: str | None = None
-    tags: list[Tag] = []
+    tags: list[Tag] = Field(default_factory=list)
 
 
 def compile_flow_logs(snapshot: Snapshot) -> Compiled[list[FlowLogConfig]]:

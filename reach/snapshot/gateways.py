@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pydantic import Field
+
 from reach.model.network import Gateway, Peering, PeeringSide
 from reach.model.vocabulary import Kind
 from reach.snapshot.base import AwsModel, Compiled, Tag, name_tag, parse_cidr, parse_ip, where
@@ -19,15 +21,15 @@ class GatewayAttachment(AwsModel):
 
 class InternetGateway(AwsModel):
     internet_gateway_id: str
-    attachments: list[GatewayAttachment] = []
+    attachments: list[GatewayAttachment] = Field(default_factory=list)
     owner_id: str | None = None
-    tags: list[Tag] = []
+    tags: list[Tag] = Field(default_factory=list)
 
 
 class EgressOnlyInternetGateway(AwsModel):
     egress_only_internet_gateway_id: str
-    attachments: list[GatewayAttachment] = []
-    tags: list[Tag] = []
+    attachments: list[GatewayAttachment] = Field(default_factory=list)
+    tags: list[Tag] = Field(default_factory=list)
 
 
 class NatGatewayAddress(AwsModel):
@@ -44,8 +46,8 @@ class NatGateway(AwsModel):
     vpc_id: str
     state: str = "available"
     connectivity_type: str = "public"
-    nat_gateway_addresses: list[NatGatewayAddress] = []
-    tags: list[Tag] = []
+    nat_gateway_addresses: list[NatGatewayAddress] = Field(default_factory=list)
+    tags: list[Tag] = Field(default_factory=list)
 
 
 class CidrBlockItem(AwsModel):
@@ -61,8 +63,8 @@ class PeeringVpcInfo(AwsModel):
     owner_id: str | None = None
     region: str | None = None
     cidr_block: str | None = None
-    cidr_block_set: list[CidrBlockItem] = []
-    ipv6_cidr_block_set: list[Ipv6CidrBlockItem] = []
+    cidr_block_set: list[CidrBlockItem] = Field(default_factory=list)
+    ipv6_cidr_block_set: list[Ipv6CidrBlockItem] = Field(default_factory=list)
 
     def cidrs(self) -> list[str]:
         found = [c.cidr_block for c in self.cidr_block_set] + [c.ipv6_cidr_block for c in self.ipv6_cidr_block_set]
@@ -80,7 +82,7 @@ class VpcPeeringConnection(AwsModel):
     status: PeeringStatus
     accepter_vpc_info: PeeringVpcInfo
     requester_vpc_info: PeeringVpcInfo
-    tags: list[Tag] = []
+    tags: list[Tag] = Field(default_factory=list)
 
 
 class Address(AwsModel):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pydantic import Field
+
 from reach.model.network import Instance as CompiledInstance
 from reach.model.network import Interface
 from reach.snapshot.base import AwsModel, Compiled, Tag, name_tag
@@ -28,10 +30,10 @@ class Instance(AwsModel):
     vpc_id: str | None = None
     private_ip_address: str | None = None
     public_ip_address: str | None = None
-    security_groups: list[GroupIdentifier] = []
-    network_interfaces: list[InterfaceShape] = []
+    security_groups: list[GroupIdentifier] = Field(default_factory=list)
+    network_interfaces: list[InterfaceShape] = Field(default_factory=list)
     source_dest_check: bool | None = None
-    tags: list[Tag] = []
+    tags: list[Tag] = Field(default_factory=list)
 
     @property
     def name(self) -> str | None:
@@ -39,7 +41,7 @@ class Instance(AwsModel):
 
 
 class Reservation(AwsModel):
-    instances: list[Instance] = []
+    instances: list[Instance] = Field(default_factory=list)
     owner_id: str | None = None
 
 

@@ -36,7 +36,7 @@ class LoadBalancerAddress(AwsModel):
 class LoadBalancerZone(AwsModel):
     zone_name: str | None = None
     subnet_id: str | None = None
-    load_balancer_addresses: list[LoadBalancerAddress] = []
+    load_balancer_addresses: list[LoadBalancerAddress] = Field(default_factory=list)
 
 
 class LoadBalancerState(AwsModel):
@@ -51,8 +51,8 @@ class LoadBalancer(AwsModel):
     scheme: str | None = None  # internet-facing | internal
     vpc_id: str | None = None
     state: LoadBalancerState | None = None
-    availability_zones: list[LoadBalancerZone] = []
-    security_groups: list[str] = []
+    availability_zones: list[LoadBalancerZone] = Field(default_factory=list)
+    security_groups: list[str] = Field(default_factory=list)
     ip_address_type: str | None = None
 
 
@@ -62,7 +62,7 @@ class TargetGroupTuple(AwsModel):
 
 
 class ForwardConfig(AwsModel):
-    target_groups: list[TargetGroupTuple] = []
+    target_groups: list[TargetGroupTuple] = Field(default_factory=list)
 
 
 class ListenerAction(AwsModel):
@@ -83,14 +83,14 @@ class Listener(AwsModel):
     load_balancer_arn: str
     port: Port | None = None
     protocol: str | None = None
-    default_actions: list[ListenerAction] = []
+    default_actions: list[ListenerAction] = Field(default_factory=list)
 
 
 class LoadBalancerListeners(AwsModel):
     """Batfish's LoadBalancerListeners item."""
 
     load_balancer_arn: str
-    listeners: list[Listener] = []
+    listeners: list[Listener] = Field(default_factory=list)
 
 
 class TargetGroup(AwsModel):
@@ -100,7 +100,7 @@ class TargetGroup(AwsModel):
     port: Port | None = None
     vpc_id: str | None = None
     target_type: str = "instance"  # instance | ip | lambda | alb
-    load_balancer_arns: list[str] = []
+    load_balancer_arns: list[str] = Field(default_factory=list)
 
 
 class TargetDescription(AwsModel):
@@ -124,7 +124,7 @@ class TargetHealth(AwsModel):
     """describe-target-health for one target group, with the group's ARN added."""
 
     target_group_arn: str
-    target_health_descriptions: list[TargetHealthDescription] = []
+    target_health_descriptions: list[TargetHealthDescription] = Field(default_factory=list)
 
 
 class Attribute(AwsModel):
@@ -134,12 +134,12 @@ class Attribute(AwsModel):
 
 class LoadBalancerAttributes(AwsModel):
     load_balancer_arn: str
-    attributes: list[Attribute] = []
+    attributes: list[Attribute] = Field(default_factory=list)
 
 
 class TargetGroupAttributes(AwsModel):
     target_group_arn: str
-    attributes: list[Attribute] = []
+    attributes: list[Attribute] = Field(default_factory=list)
 
 
 # --- compile -----------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from reach.errors import SnapshotError
 from reach.snapshot.base import Origin
 from reach.snapshot.endpoints import VpcEndpoint
+from reach.snapshot.files import UNREADABLE_SHOWN, snapshot_files, unreadable_error
 from reach.snapshot.flow_log import FlowLog
 from reach.snapshot.gateways import (
     Address,
@@ -46,6 +47,7 @@ from reach.snapshot.load_balancer import (
 )
 from reach.snapshot.network_acl import NetworkAcl
 from reach.snapshot.network_interface import NetworkInterface
+from reach.snapshot.pause import long_lived
 from reach.snapshot.prefix_list import ManagedPrefixList, PrefixList, PrefixListEntries
 from reach.snapshot.route_table import RouteTable
 from reach.snapshot.security_group import SecurityGroup, SecurityGroupRule
@@ -186,7 +188,6 @@ _ACCOUNT = re.compile(r"^\d{12}$")
 # 1 MB can hold gigabytes). describe-network-interfaces of 100,000 interfaces is about 200 MB.
 MAX_JSON_BYTES = 1 << 30
 MAX_JSON_BYTES_ENV = "REACH_MAX_JSON_BYTES"
-_UNREADABLE_SHOWN = 20  # unreadable files and folders named in the error; the walk stops there
 
 
 @dataclass
@@ -283,6 +284,7 @@ class Snapshot:
         return self.of("TransitGateways")
 
 
+@long_lived()
 def load_snapshot(path: str | Path) -> Snapshot:
     """Load every describe-* JSON file below `path` (a folder, or a single file)."""
     root = Path(path)
@@ -296,7 +298,7 @@ def load_snapshot(path: str | Path) -> Snapshot:
             document = read_json(file)
         except PermissionError as exc:
             unreadable.append(f"{file} ({exc.strerror or exc})")
-            if len(unreadable) >= _UNREADABLE_SHOWN:
+            if len(unreadable) >= UNREADABLE_SHOWN:
                 break
             continue
         snapshot.files += 1
@@ -304,7 +306,7 @@ def load_snapshot(path: str | Path) -> Snapshot:
         for key, value in _keyed(_unwrap(document, file)).items():
             _add(snapshot, copies, key, value, file, origin)
     if unreadable:
-        raise _unreadable(root, unreadable)
+        raise unreadable_error(root, unreadable)
     if snapshot.files == 0:
         raise SnapshotError(f"snapshot {root} holds no .json files")
     if not snapshot.resources:
@@ -313,40 +315,6 @@ def load_snapshot(path: str | Path) -> Snapshot:
         raise SnapshotError(f"snapshot {root}: every describe-* list in it is empty")
     snapshot.warnings += copies.settle(snapshot)
     return snapshot
-
-
-def snapshot_files(root: Path) -> list[Path]:
-    """Every `.json` and `.json.gz` file below `root`, sorted; symlinked folders are not followed.
-
-    A folder that cannot be listed is an error naming it (with up to 19 more): whatever it holds, a
-    network ACL or a security group, would be missing from every answer, and an answer computed without a
-    deny it cannot see is worse than none. Files that cannot be read are refused the same way by
-    `load_snapshot`."""
-    if root.is_file():
-        return [root]
-    unreadable: list[str] = []
-
-    def refused(error: OSError) -> None:
-        unreadable.append(f"{error.filename} ({error.strerror or error})")
-
-    files = []
-    for folder, subfolders, names in os.walk(root, onerror=refused):
-        if len(unreadable) >= _UNREADABLE_SHOWN:
-            break
-        subfolders.sort()
-        files += [Path(folder, n) for n in names if n.endswith((".json", ".json.gz")) and not n.startswith(".")]
-    if unreadable:
-        raise _unreadable(root, unreadable)
-    return sorted(files)
-
-
-def _unreadable(root: Path, entries: list[str]) -> SnapshotError:
-    more = " (and perhaps more: the search stopped there)" if len(entries) >= _UNREADABLE_SHOWN else ""
-    return SnapshotError(
-        f"snapshot {root}: {len(entries)} file(s) or folder(s) cannot be read{more}: {'; '.join(entries)}. "
-        "What they hold (a network ACL, a security group) would be missing from every answer: make them "
-        "readable, or point --snapshot at a folder that holds only what you can read"
-    )
 
 
 def max_json_bytes() -> int:

@@ -89,10 +89,10 @@ class NetworkAcl(AwsModel):
     network_acl_id: str
     vpc_id: str
     is_default: bool = False
-    associations: list[NetworkAclAssociation] = []
-    entries: list[NetworkAclEntry] = []
+    associations: list[NetworkAclAssociation] = Field(default_factory=list)
+    entries: list[NetworkAclEntry] = Field(default_factory=list)
     owner_id: str | None = None
-    tags: list[Tag] = []
+    tags: list[Tag] = Field(default_factory=list)
 
 
 # --- compile -----------------------------------------------------------------------------------------

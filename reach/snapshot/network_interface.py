@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from pydantic import Field
+
 from reach.model.addr import format_address
 from reach.model.network import Interface
 from reach.snapshot.base import AwsModel, Compiled, Origin, Tag, name_tag, parse_ip, where
@@ -58,10 +60,10 @@ class InterfaceShape(AwsModel):
     subnet_id: str | None = None
     vpc_id: str | None = None
     private_ip_address: str | None = None
-    private_ip_addresses: list[PrivateIp] = []
-    ipv6_addresses: list[Ipv6Address] = []
+    private_ip_addresses: list[PrivateIp] = Field(default_factory=list)
+    ipv6_addresses: list[Ipv6Address] = Field(default_factory=list)
     association: IpAssociation | None = None
-    groups: list[GroupIdentifier] = []
+    groups: list[GroupIdentifier] = Field(default_factory=list)
     source_dest_check: bool = True
     interface_type: str = "interface"
     status: str | None = None
@@ -75,7 +77,7 @@ class NetworkInterface(InterfaceShape):
     vpc_id: str
     availability_zone: str | None = None
     requester_managed: bool = False
-    tag_set: list[Tag] = []
+    tag_set: list[Tag] = Field(default_factory=list)
 
 
 # --- compile -----------------------------------------------------------------------------------------

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pydantic import Field
+
 from reach.model.addr import Cidr
 from reach.snapshot.base import AwsModel, Compiled, Tag, parse_cidr, where
 
@@ -17,7 +19,7 @@ class PrefixList(AwsModel):
 
     prefix_list_id: str
     prefix_list_name: str | None = None
-    cidrs: list[str] = []
+    cidrs: list[str] = Field(default_factory=list)
 
 
 class ManagedPrefixList(AwsModel):
@@ -29,7 +31,7 @@ class ManagedPrefixList(AwsModel):
     owner_id: str | None = None
     state: str | None = None
     max_entries: int | None = None
-    tags: list[Tag] = []
+    tags: list[Tag] = Field(default_factory=list)
 
 
 class PrefixListEntry(AwsModel):
@@ -41,7 +43,7 @@ class PrefixListEntries(AwsModel):
     """`{"PrefixListId": "pl-…", "Entries": […]}` as CONTRACT §1 stores get-managed-prefix-list-entries."""
 
     prefix_list_id: str
-    entries: list[PrefixListEntry] = []
+    entries: list[PrefixListEntry] = Field(default_factory=list)
 
 
 # --- compile -----------------------------------------------------------------------------------------

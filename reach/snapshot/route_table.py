@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pydantic import Field
+
 from reach.errors import SnapshotError
 from reach.model.addr import Cidr
 from reach.model.network import Instance, Interface
@@ -58,11 +60,11 @@ class PropagatingVgw(AwsModel):
 class RouteTable(AwsModel):
     route_table_id: str
     vpc_id: str
-    associations: list[RouteTableAssociation] = []
-    routes: list[Route] = []
-    propagating_vgws: list[PropagatingVgw] = []
+    associations: list[RouteTableAssociation] = Field(default_factory=list)
+    routes: list[Route] = Field(default_factory=list)
+    propagating_vgws: list[PropagatingVgw] = Field(default_factory=list)
     owner_id: str | None = None
-    tags: list[Tag] = []
+    tags: list[Tag] = Field(default_factory=list)
 
 
 # --- compile -----------------------------------------------------------------------------------------

@@ -7,13 +7,13 @@ plus a warning: never a missing line (STYLE example 3).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from pydantic import ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from reach.model.addr import Cidr
-from reach.model.network import Interface
+from reach.model.network import GroupReferences, Interface
 from reach.model.network import SecurityGroup as CompiledGroup
 from reach.model.protocols import ALL, protocol_number
 from reach.model.rules import RuleLine, RuleRef, describe_match, ports_for
@@ -74,10 +74,10 @@ class _ProtocolAndPorts(AwsModel):
 
 
 class IpPermission(_ProtocolAndPorts):
-    ip_ranges: list[IpRange] = []
-    ipv6_ranges: list[Ipv6Range] = []
-    prefix_list_ids: list[PrefixListRef] = []
-    user_id_group_pairs: list[UserIdGroupPair] = []
+    ip_ranges: list[IpRange] = Field(default_factory=list)
+    ipv6_ranges: list[Ipv6Range] = Field(default_factory=list)
+    prefix_list_ids: list[PrefixListRef] = Field(default_factory=list)
+    user_id_group_pairs: list[UserIdGroupPair] = Field(default_factory=list)
 
 
 class SecurityGroup(AwsModel):
@@ -86,9 +86,9 @@ class SecurityGroup(AwsModel):
     description: str | None = None
     vpc_id: str | None = None
     owner_id: str | None = None
-    ip_permissions: list[IpPermission] = []
-    ip_permissions_egress: list[IpPermission] = []
-    tags: list[Tag] = []
+    ip_permissions: list[IpPermission] = Field(default_factory=list)
+    ip_permissions_egress: list[IpPermission] = Field(default_factory=list)
+    tags: list[Tag] = Field(default_factory=list)
 
 
 class ReferencedGroupInfo(AwsModel):
@@ -240,17 +240,11 @@ def absent_groups(interfaces: dict[str, Interface], security_groups: dict[str, C
     )
 
 
-def find_group_references(security_groups: dict[str, CompiledGroup]) -> Compiled[dict[RuleRef, str]]:
+def find_group_references(security_groups: dict[str, CompiledGroup]) -> Compiled[Mapping[RuleRef, str]]:
     """Compiled lines that match by membership of another group -> that group: a transit gateway without
-    security group referencing support discards that membership, so these lines cannot match what it forwards."""
-    return Compiled(
-        {
-            line.ref: line.peer_group
-            for group in security_groups.values()
-            for line in group.ingress_lines
-            if line.peer_group is not None
-        }
-    )
+    security group referencing support discards that membership, so these lines cannot match what it forwards.
+    A view over the groups (`GroupReferences`), read one group at a time, as the compile cache reads it too."""
+    return Compiled(GroupReferences(security_groups))
 
 
 def find_unresolved(

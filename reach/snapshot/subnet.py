@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pydantic import Field
+
 from reach.model.addr import Cidr
 from reach.model.network import Interface, NetworkAcl, RouteTable, Vpc
 from reach.model.network import Subnet as CompiledSubnet
@@ -22,12 +24,12 @@ class Subnet(AwsModel):
     subnet_id: str
     vpc_id: str
     cidr_block: str | None = None
-    ipv6_cidr_block_association_set: list[Ipv6CidrBlockAssociation] = []
+    ipv6_cidr_block_association_set: list[Ipv6CidrBlockAssociation] = Field(default_factory=list)
     availability_zone: str | None = None
     availability_zone_id: str | None = None
     owner_id: str | None = None
     map_public_ip_on_launch: bool = False
-    tags: list[Tag] = []
+    tags: list[Tag] = Field(default_factory=list)
 
     def ipv6_cidrs(self) -> list[str]:
         return [

@@ -45,7 +45,7 @@ class TransitGateway(AwsModel):
     state: str | None = None
     owner_id: str | None = None
     options: TransitGatewayOptions | None = None
-    tags: list[Tag] = []
+    tags: list[Tag] = Field(default_factory=list)
 
 
 class AttachmentAssociation(AwsModel):
@@ -65,7 +65,7 @@ class TransitGatewayAttachment(AwsModel):
     resource_owner_id: str | None = None
     state: str | None = None
     association: AttachmentAssociation | None = None
-    tags: list[Tag] = []
+    tags: list[Tag] = Field(default_factory=list)
 
 
 class VpcAttachmentOptions(AwsModel):
@@ -80,10 +80,10 @@ class TransitGatewayVpcAttachment(AwsModel):
     transit_gateway_id: str | None = None
     vpc_id: str | None = None
     vpc_owner_id: str | None = None
-    subnet_ids: list[str] = []
+    subnet_ids: list[str] = Field(default_factory=list)
     state: str | None = None
     options: VpcAttachmentOptions | None = None
-    tags: list[Tag] = []
+    tags: list[Tag] = Field(default_factory=list)
 
 
 class PeeringTgwInfo(AwsModel):
@@ -97,7 +97,7 @@ class TransitGatewayPeeringAttachment(AwsModel):
     requester_tgw_info: PeeringTgwInfo
     accepter_tgw_info: PeeringTgwInfo
     state: str | None = None
-    tags: list[Tag] = []
+    tags: list[Tag] = Field(default_factory=list)
 
 
 class TransitGatewayRouteTable(AwsModel):
@@ -106,7 +106,7 @@ class TransitGatewayRouteTable(AwsModel):
     state: str | None = None
     default_association_route_table: bool = False
     default_propagation_route_table: bool = False
-    tags: list[Tag] = []
+    tags: list[Tag] = Field(default_factory=list)
 
 
 class RouteAttachment(AwsModel):
@@ -118,7 +118,7 @@ class RouteAttachment(AwsModel):
 class TransitGatewayRoute(AwsModel):
     destination_cidr_block: str | None = None
     prefix_list_id: str | None = None
-    transit_gateway_attachments: list[RouteAttachment] = []
+    transit_gateway_attachments: list[RouteAttachment] = Field(default_factory=list)
     type: str = "static"  # static | propagated
     state: str = "active"  # active | blackhole | deleting | deleted | pending
 
@@ -128,7 +128,7 @@ class TransitGatewayRouteTableRoutes(AwsModel):
     TransitGatewayStaticRoutes."""
 
     transit_gateway_route_table_id: str
-    routes: list[TransitGatewayRoute] = []
+    routes: list[TransitGatewayRoute] = Field(default_factory=list)
 
 
 class RouteTableLink(AwsModel):
@@ -142,7 +142,7 @@ class RouteTableLink(AwsModel):
 
 class TransitGatewayRouteTableAssociations(AwsModel):
     transit_gateway_route_table_id: str
-    associations: list[RouteTableLink] = []
+    associations: list[RouteTableLink] = Field(default_factory=list)
 
 
 class TransitGatewayRouteTablePropagations(AwsModel):
@@ -151,7 +151,7 @@ class TransitGatewayRouteTablePropagations(AwsModel):
 
     transit_gateway_route_table_id: str
     propagations: list[RouteTableLink] = Field(
-        default=[], validation_alias=AliasChoices("Propagations", "TransitGatewayRouteTablePropagations")
+        default_factory=list, validation_alias=AliasChoices("Propagations", "TransitGatewayRouteTablePropagations")
     )
 
 

@@ -33,10 +33,10 @@ class Vpc(AwsModel):
     vpc_id: str
     owner_id: str | None = None
     cidr_block: str | None = None
-    cidr_block_association_set: list[CidrBlockAssociation] = []
-    ipv6_cidr_block_association_set: list[Ipv6CidrBlockAssociation] = []
+    cidr_block_association_set: list[CidrBlockAssociation] = Field(default_factory=list)
+    ipv6_cidr_block_association_set: list[Ipv6CidrBlockAssociation] = Field(default_factory=list)
     is_default: bool = False
-    tags: list[Tag] = Field(default=[])
+    tags: list[Tag] = Field(default_factory=list)
 
     def ipv4_cidrs(self) -> list[str]:
         live = [a.cidr_block for a in self.cidr_block_association_set if a.cidr_block_state.state == "associated"]

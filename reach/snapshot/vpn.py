@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
 from reach.model import vpn as model
@@ -48,9 +48,9 @@ class VpnConnection(AwsModel):
     vpn_gateway_id: str | None = None
     transit_gateway_id: str | None = None
     options: VpnConnectionOptions | None = None
-    routes: list[VpnStaticRoute] = []
-    vgw_telemetry: list[VgwTelemetry] = []
-    tags: list[Tag] = []
+    routes: list[VpnStaticRoute] = Field(default_factory=list)
+    vgw_telemetry: list[VgwTelemetry] = Field(default_factory=list)
+    tags: list[Tag] = Field(default_factory=list)
 
 
 class VpcAttachment(AwsModel):
@@ -63,8 +63,8 @@ class VpnGateway(AwsModel):
     state: str = "available"
     type: str | None = None
     amazon_side_asn: int | None = None
-    vpc_attachments: list[VpcAttachment] = []
-    tags: list[Tag] = []
+    vpc_attachments: list[VpcAttachment] = Field(default_factory=list)
+    tags: list[Tag] = Field(default_factory=list)
 
 
 class CustomerGateway(AwsModel):
@@ -74,7 +74,7 @@ class CustomerGateway(AwsModel):
     ip_address: str | None = None
     bgp_asn: str | None = None
     device_name: str | None = None
-    tags: list[Tag] = []
+    tags: list[Tag] = Field(default_factory=list)
 
     @field_validator("bgp_asn", mode="before")
     @classmethod
@@ -113,7 +113,7 @@ class DirectConnectGatewayAssociation(DirectConnectModel):
     association_state: str | None = None
     associated_gateway: AssociatedGateway | None = None
     virtual_gateway_id: str | None = None  # the older field, before transit gateways could associate
-    allowed_prefixes_to_direct_connect_gateway: list[RouteFilterPrefix] = []
+    allowed_prefixes_to_direct_connect_gateway: list[RouteFilterPrefix] = Field(default_factory=list)
 
 
 # --- compile -----------------------------------------------------------------------------------------
