@@ -535,3 +535,15 @@ def connection_tracking(
 def _everyone(line: RuleLine, family: int) -> bool:
     """A line open to every address of the family: 0.0.0.0/0 or ::/0."""
     return line.allow and line.peer is not None and line.peer.family == family and line.peer.prefixlen == 0
+
+
+def change_reading(kind: str) -> str:
+    """What E.2 says of traffic a rule no longer allows but the logs still ACCEPT: a security group spares the
+    connections it tracks until they time out; a network ACL change cuts every connection at once."""
+    if kind == Kind.SECURITY_GROUP:
+        return (" A security group keeps allowing a tracked connection after the rule that allowed it is removed, "
+                "until the connection times out: these can be connections opened before the change (an untracked "
+                "flow, allowed to and from 0.0.0.0/0 on every port, would have been cut at once).")
+    if kind == Kind.NETWORK_ACL:
+        return " A network ACL change cuts existing connections at once: these are not connections that outlived one."
+    return ""

@@ -158,6 +158,7 @@ def test_vpn_attachment_is_an_exit_and_the_way_back_in(workspace: Make) -> None:
     back_in = [h for h in out.hops if h.return_path and h.kind == "transit-gateway-route-table"]
     assert back_in and back_in[0].id == "tgw-rtb-06dfee6376b32aa70"
     assert out.verdict == "ACCEPT", [h.detail for h in out.hops]
+    assert out.reason == "UNKNOWN_DESTINATION"  # it left through the VPN: beyond that, the snapshot shows nothing
     # on-premises -> payments: comes in through the VPN attachment, routed by the hub table it is associated with
     inbound = snapshot.explain("172.16.8.9", "payments-api", 8080)
     assert inbound.hops[0].kind == "transit-gateway" and vpn in inbound.hops[0].detail

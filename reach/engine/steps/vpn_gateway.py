@@ -217,6 +217,11 @@ def inbound(leg: Leg, vgw_id: str, vpc_id: str, why: str, packet: Packet) -> boo
     if label is None:
         return False
     found = None if leg.lacks("VpnConnections") else carrier(leg.network, vgw_id, packet.family, packet.src)
+    if leg.lacks("VpnConnections"):
+        leg.assume(
+            f"the snapshot has no VpnConnections (describe-vpn-connections): whether {label}'s tunnels are up is "
+            f"unknown; reach assumed they bring {packet.src_text} in"
+        )
     if found is None and not leg.lacks("VpnConnections"):
         # no route of the gateway holds the source: it may still arrive over any tunnel, if one is up
         live = [c for c in leg.network.vpn.connections_of(vgw_id) if c.state == LIVE]
