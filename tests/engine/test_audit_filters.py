@@ -22,6 +22,7 @@ from reach.model.decision import Tracking, connection_tracking, decision_of
 from reach.model.vocabulary import Direction
 from reach.reconcile.pipeline import reconcile
 from tests.builder import ALL_OUT, SnapshotBuilder, acl_entry, from_group, tcp
+from tests.conftest import FIXTURES
 
 DENY_ALL = [acl_entry(100, "deny", e, c) for e in (False, True) for c in ("0.0.0.0/0", "::/0")]
 
@@ -267,3 +268,97 @@ def test_reconcile_reads_an_accept_the_rules_reject_as_a_surviving_tracked_conne
 
     assert "keeps allowing a tracked connection" in observed(5432)  # the security group denies it now
     assert "cuts existing connections at once" in observed(22)  # the network ACL denies it now
+
+
+# --- more of E.1, E.2, E.3 -------------------------------------------------------------------------------
+
+
+def test_a_reference_admits_members_and_inherits_none_of_the_referenced_groups_rules(
+    shop: Shop, tmp_path: Path
+) -> None:
+    """E.1: "No rules are inherited from the referenced SG". The default group's shape (inbound all from
+    itself) admits its members only."""
+    b = shop.b
+    default = b.security_group(shop.vpc, "default", [], [ALL_OUT])
+    next(g for g in b.data["SecurityGroups"] if g["GroupId"] == default)["IpPermissions"] = [
+        {"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": default}]}]
+    app = b.security_group(shop.vpc, "app", [tcp(22)], [ALL_OUT])  # anyone may ssh into app's members
+    db = b.security_group(shop.vpc, "db", [from_group("tcp", 5432, app)], [ALL_OUT])
+    b.interface(shop.app, "10.0.1.10", [app], name="app")
+    b.interface(shop.db, "10.0.2.20", [db], name="db")
+    b.interface(shop.app, "10.0.1.30", [default], name="d1")
+    b.interface(shop.db, "10.0.2.30", [default], name="d2")
+    snap = load(b, tmp_path)
+    assert snap.explain("app", "db", 5432).verdict == "ACCEPT"
+    assert snap.explain("app", "db", 22).reason == "ENI_SG_RULES_MISMATCH"  # app's own tcp 22 rule is not db's
+    assert snap.explain("d1", "d2", 8080).verdict == "ACCEPT"  # members of default reach each other on anything
+    assert snap.explain("app", "d2", 8080).reason == "ENI_SG_RULES_MISMATCH"
+
+
+def test_icmpv6_without_a_port_range_admits_every_type(shop: Shop, tmp_path: Path) -> None:
+    """E.1: "For icmpv6, the port range is optional; if you omit the port range, traffic for all types and
+    codes is allowed"."""
+    b = shop.b
+    any_v6 = b.security_group(shop.vpc, "v6", [{"IpProtocol": "icmpv6", "Ipv6Ranges": [{"CidrIpv6": "::/0"}]}])
+    echo_only = b.security_group(shop.vpc, "echo", [{"IpProtocol": "icmpv6", "FromPort": 128, "ToPort": -1,
+                                                     "Ipv6Ranges": [{"CidrIpv6": "::/0"}]}])
+    b.interface(shop.app, "10.0.1.10", [any_v6], ipv6=["2600:1f18:100:1::10"], name="a")
+    b.interface(shop.app, "10.0.1.11", [echo_only], ipv6=["2600:1f18:100:1::11"], name="b")
+    snap = load(b, tmp_path)
+    assert snap.explain("2600:1f18:100:1::11", "2600:1f18:100:1::10", "135/0", "icmpv6").verdict == "ACCEPT"
+    assert snap.explain("2600:1f18:100:1::10", "2600:1f18:100:1::11", "135/0", "icmpv6").verdict == "REJECT"
+
+
+def test_a_subnet_without_an_association_uses_the_default_acl_and_a_new_acl_denies_everything(
+    shop: Shop, tmp_path: Path
+) -> None:
+    """E.3: a subnet with no explicit association uses the VPC's default network ACL (which allows all); a newly
+    created custom ACL has only its `*` entries, so it denies everything until rules are added."""
+    b = shop.b
+    sg = b.security_group(shop.vpc, "open", [tcp(443, "10.0.0.0/16")], [ALL_OUT])
+    b.interface(shop.app, "10.0.1.10", [sg], name="a")
+    b.interface(shop.db, "10.0.2.20", [sg], name="b")
+    assert load(b, tmp_path).explain("a", "b", 443).verdict == "ACCEPT"
+    b.nacl(shop.vpc, [shop.db], [])
+    new = load(b, tmp_path / "new").explain("a", "b", 443)
+    assert (new.reason, new.blocked_by.rule if new.blocked_by else None) == ("SUBNET_ACL_RESTRICTION", 32767)
+
+
+def test_a_one_way_icmp_message_needs_only_the_way_there(shop: Shop, tmp_path: Path) -> None:
+    """E.3's path-MTU advice: ICMP type 3 code 4 has no response, so the ACL must admit it inbound only."""
+    b = shop.b
+    sg = b.security_group(shop.vpc, "icmp", [{"IpProtocol": "icmp", "FromPort": -1, "ToPort": -1,
+                                              "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}], [ALL_OUT])
+    b.interface(shop.app, "10.0.1.10", [sg], name="router")
+    b.interface(shop.db, "10.0.2.20", [sg], name="host")
+    b.nacl(shop.vpc, [shop.db], [acl_entry(100, "allow", False, "10.0.0.0/16", "1", icmp=(3, 4))])
+    snap = load(b, tmp_path)
+    mtu = snap.explain("router", "host", "3/4", "icmp")
+    assert (mtu.verdict, [h.return_path for h in mtu.hops if h.return_path]) == ("ACCEPT", [])
+    assert snap.explain("router", "host", "11/0", "icmp").reason == "SUBNET_ACL_RESTRICTION"  # traceroute's
+
+
+def test_other_protocols_are_tracked_by_address_and_protocol(shop: Shop, tmp_path: Path) -> None:
+    """E.2: for protocols other than TCP, UDP and ICMP, "only the IP address and protocol number is tracked":
+    the answer of an ESP exchange passes the client's groups, which admit nothing inbound."""
+    b = shop.b
+    client = b.security_group(shop.vpc, "client", [], [ALL_OUT])
+    server = b.security_group(shop.vpc, "server", [{"IpProtocol": "50", "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}],
+                              [ALL_OUT])
+    b.interface(shop.app, "10.0.1.10", [client], name="client")
+    b.interface(shop.db, "10.0.2.20", [server], name="server")
+    snap = load(b, tmp_path)
+    out = snap.explain("client", "server", 0, "50")
+    assert out.verdict == "ACCEPT"
+    assert any(h.return_path and h.id == client and "tracked connection" in h.detail for h in out.hops)
+    assert snap.explain("server", "client", 0, "50").reason == "ENI_SG_RULES_MISMATCH"
+
+
+def test_a_connection_through_a_transit_gateway_attachment_is_tracked_automatically() -> None:
+    """E.2: transit gateway attachments (and NAT gateways, egress-only internet gateways) are automatically
+    tracked, whatever the rules: said where the response crosses the server's groups."""
+    snap = Snapshot.load(FIXTURES / "topology-tgw-missing-propagation" / "snapshot")
+    out = snap.explain("payments-api", "artifacts", 443)
+    back = [h.detail for h in out.hops if h.return_path and h.kind == "security-group"]
+    assert back and back[0].startswith("response of a connection tracked automatically (it came through the "
+                                       "attachment tgw-attach-")

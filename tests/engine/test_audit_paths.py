@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 
 from reach.api import Snapshot
-from tests.builder import ALL_OUT, SnapshotBuilder, tcp
+from tests.builder import ALL_OUT, SnapshotBuilder, acl_entry, tcp
+from tests.conftest import FIXTURES
+from tests.topology.conftest import Workspace
 
 
 def load(b: SnapshotBuilder, tmp_path: Path) -> Snapshot:
@@ -184,3 +186,132 @@ def test_a_gateway_route_table_sends_what_comes_in_through_the_appliance_and_bac
     through = load(b, tmp_path / "fw").explain("198.51.100.7", "web", 443)
     assert (through.verdict, through.reason) == ("ACCEPT", "ACCEPTED"), [x.detail for x in through.blockers]
     assert [h.id for h in through.hops if h.id == fw and h.return_path]
+
+
+# --- more of E.4, E.5, E.7, E.9, E.10 --------------------------------------------------------------------
+
+
+def test_an_acl_and_a_route_that_both_refuse_name_the_acl_first(shop: Shop, tmp_path: Path) -> None:
+    """E.10's order of evaluation (SG, route table, NACL outbound) is marked [derived] in the notes, not AWS
+    text. reach's reading: the subnet's network ACL decides at the interface before the router looks up a
+    route, because the interface's flow log records the ACL's decision whatever the route then does (a packet
+    a blackhole route drops is logged ACCEPT). The verdict is the same either way; only the first blocker
+    named depends on the order, and every blocker is listed."""
+    b = shop.b
+    app = b.interface(shop.app, "10.0.1.10", [shop.open], name="app")
+    b.nacl(shop.vpc, [shop.app], [acl_entry(100, "deny", True, "8.8.8.0/24"),
+                                  *[acl_entry(200, "allow", e) for e in (False, True)]])
+    snap = load(b, tmp_path)
+    both = snap.explain(app, "8.8.8.8", 443)  # the app subnet is on the main table: no route out either
+    assert [(x.kind, x.reason) for x in both.blockers] == [
+        ("network-acl", "SUBNET_ACL_RESTRICTION"), ("route-table", "NO_ROUTE_TO_DESTINATION")]
+    assert snap.explain(app, "web", 443).verdict == "ACCEPT"
+
+
+def test_overlapping_prefix_lists_are_an_ambiguity_the_answer_names(shop: Shop, tmp_path: Path) -> None:
+    """E.4: with overlapping prefix lists to different targets AWS "randomly choose[s] which route takes
+    priority. Thereafter, the same route always takes priority". The snapshot cannot say which; reach
+    follows the first route in the snapshot's order and says so in a note (so the verdict below could be the
+    other one in the account)."""
+    b = shop.b
+    app = b.interface(shop.app, "10.0.1.10", [shop.open], name="app")
+    nat = b.nat_gateway(shop.public, "10.0.0.50", "54.0.0.50")
+    first, second = b.prefix_list("partners", ["198.51.100.0/24"]), b.prefix_list("vendors", ["198.51.100.0/24"])
+    b.route_table(shop.vpc, [shop.app], [
+        {"DestinationPrefixListId": first, "NatGatewayId": nat, "State": "active"},
+        {"DestinationPrefixListId": second, "NatGatewayId": "nat-0gone", "State": "blackhole"},
+    ])
+    out = load(b, tmp_path).explain(app, "198.51.100.7", 443)
+    assert out.verdict == "ACCEPT"
+    assert any("AWS picks one at random" in n and "nat-0gone" in n for n in out.notes)
+    alone = load(b, tmp_path / "x").explain(app, "203.0.113.7", 443)  # no prefix list holds it
+    assert alone.reason == "NO_ROUTE_TO_DESTINATION"
+
+
+def test_an_exact_route_for_the_service_range_beats_the_gateway_endpoint_route(shop: Shop, tmp_path: Path) -> None:
+    """E.4/E.9: "If there is a route that specifies the exact IP address range for the service … that route
+    takes precedence over the endpoint route" (static before prefix list at equal length)."""
+    b = shop.b
+    s3 = b.prefix_list("com.amazonaws.us-east-1.s3", ["52.216.0.0/15"])
+    b.data["VpcEndpoints"] = [{"VpcEndpointId": "vpce-0s3", "VpcEndpointType": "Gateway", "VpcId": shop.vpc,
+                               "ServiceName": "com.amazonaws.us-east-1.s3", "State": "available"}]
+    app = b.interface(shop.app, "10.0.1.10", [shop.open], name="app")
+    table = b.route_table(shop.vpc, [shop.app], [{"DestinationPrefixListId": s3, "GatewayId": "vpce-0s3",
+                                                  "State": "active"}])
+    via_endpoint = load(b, tmp_path).explain(app, "52.216.1.1", 443)
+    assert via_endpoint.verdict == "ACCEPT" and any(h.id == "vpce-0s3" for h in via_endpoint.hops)
+    shop.table(table)["Routes"].append(route("52.216.0.0/15", GatewayId=shop.igw))
+    exact = load(b, tmp_path / "exact").explain(app, "52.216.1.1", 443)
+    assert exact.reason == "IGW_PUBLIC_IP_ASSOCIATION_FOR_EGRESS"  # the static route wins: to the IGW, no public IP
+
+
+def test_an_internet_gateway_attached_elsewhere_carries_nothing(shop: Shop, tmp_path: Path) -> None:
+    assert load(shop.b, tmp_path).explain("web", "8.8.8.8", 443).verdict == "ACCEPT"
+    shop.b.data["InternetGateways"][0]["Attachments"] = []  # detached
+    out = load(shop.b, tmp_path / "detached").explain("web", "8.8.8.8", 443)
+    assert (out.verdict, out.reason) == ("REJECT", "BAD_STATE_ATTACHMENT")
+
+
+def test_the_internet_gateway_drops_egress_to_shared_address_space(shop: Shop, tmp_path: Path) -> None:
+    snap = load(shop.b, tmp_path)
+    assert snap.explain("web", "8.8.8.8", 443).verdict == "ACCEPT"
+    assert snap.explain("web", "100.64.1.1", 443).reason == "IGW_DESTINATION_ADDRESS_NOT_IN_RFC6598_EGRESS"
+    assert snap.explain("web", "192.168.1.1", 443).reason == "IGW_DESTINATION_ADDRESS_NOT_IN_RFC1918_EGRESS"
+
+
+def test_only_an_active_peering_carries_traffic(tmp_path: Path) -> None:
+    def story(status: str) -> Snapshot:
+        b = SnapshotBuilder()
+        a, c = b.vpc("10.0.0.0/16"), b.vpc("10.1.0.0/16")
+        sa, sc = b.subnet(a, "10.0.0.0/24"), b.subnet(c, "10.1.0.0/24")
+        for vpc, subnet, ip, name in ((a, sa, "10.0.0.10", "a"), (c, sc, "10.1.0.10", "c")):
+            b.interface(subnet, ip, [b.security_group(vpc, "open", [tcp(443, "10.0.0.0/8")], [ALL_OUT])], name=name)
+        pcx = b.peering(a, c, status=status)
+        b.main_table(a)["Routes"].append(route("10.1.0.0/16", VpcPeeringConnectionId=pcx))
+        b.main_table(c)["Routes"].append(route("10.0.0.0/16", VpcPeeringConnectionId=pcx))
+        return Snapshot.load(b.write(tmp_path / status), cache=False)
+
+    assert story("active").explain("a", "c", 443).verdict == "ACCEPT"
+    pending = story("pending-acceptance").explain("a", "c", 443)
+    assert (pending.verdict, pending.reason) == ("REJECT", "BAD_STATE")
+
+
+def test_reserved_subnet_addresses_hold_no_interface(shop: Shop, tmp_path: Path) -> None:
+    """E.10: a subnet's base, +1 (router), +2 (DNS), +3 and broadcast are AWS's. +1 and +2 are answered by
+    the host (test_audit_filters); +3 and the broadcast address hold nothing, so nothing answers there."""
+    snap = load(shop.b, tmp_path)
+    for address in ("10.0.0.3", "10.0.0.255"):
+        assert snap.explain("web", address, 443).reason == "DESTINATION_ADDRESS_UNASSIGNED", address
+    assert snap.explain("web", "10.0.0.2", 53, "udp").verdict == "ACCEPT"
+
+
+def test_a_gateway_endpoint_carries_only_traffic_that_starts_in_its_vpc(tmp_path: Path) -> None:
+    """E.9: a gateway endpoint cannot be used through a transit gateway (nor a peering, nor a VPN). In the
+    hub-and-spoke story the hub routes S3 to its endpoint: the hub's own instance gets there, payments'
+    traffic, sent to the hub through the transit gateway, does not."""
+    ws = Workspace(FIXTURES / "topology-tgw-missing-propagation" / "snapshot", tmp_path / "snapshot")
+    hub_rt, payments_rt = "rtb-09ca541cf75330886", "rtb-0a32c6977df1e305b"
+    ws.write("prefix-lists.json", {"PrefixLists": [{"PrefixListId": "pl-63a5400a", "PrefixListName":
+                                                    "com.amazonaws.us-east-1.s3", "Cidrs": ["52.216.0.0/15"]}]})
+    ws.write("vpc-endpoints.json", {"VpcEndpoints": [{
+        "VpcEndpointId": "vpce-0s3", "VpcEndpointType": "Gateway", "VpcId": "vpc-065cfc8a2e86d14b8",
+        "ServiceName": "com.amazonaws.us-east-1.s3", "State": "available", "RouteTableIds": [hub_rt]}]})
+
+    def routes(data: dict[str, Any]) -> None:
+        for table in data["RouteTables"]:
+            if table["RouteTableId"] == hub_rt:
+                table["Routes"].append({"DestinationPrefixListId": "pl-63a5400a", "GatewayId": "vpce-0s3",
+                                        "State": "active", "Origin": "CreateRoute"})
+            if table["RouteTableId"] == payments_rt:
+                table["Routes"].append(route("52.216.0.0/15", TransitGatewayId="tgw-059fb46d4b469820b"))
+
+    ws.edit("describe-route-tables.json", routes)
+    ws.edit("search-transit-gateway-routes-payments-rt.json", lambda d: d["Routes"].append({
+        "DestinationCidrBlock": "52.216.0.0/15", "Type": "static", "State": "active",
+        "TransitGatewayAttachments": [{"TransitGatewayAttachmentId": "tgw-attach-078e02dc139140aab",
+                                       "ResourceType": "vpc"}]}))
+    snap = ws.load()
+    assert snap.explain("artifacts", "52.216.1.1", 443).verdict == "ACCEPT"
+    spoke = snap.explain("payments-api", "52.216.1.1", 443)
+    assert (spoke.verdict, spoke.reason) == ("REJECT", "NO_ROUTE_TO_DESTINATION")
+    assert spoke.blocked_by is not None and "carries only traffic that starts in" in spoke.blocked_by.detail

@@ -21,8 +21,19 @@ from reach.model.vocabulary import Direction, Kind, Reason
 def out(leg: Leg, move: Follow) -> Next:
     """A route sends the packet to an internet gateway."""
     igw_id, vpc_id, packet = move.route.target_id, move.subnet.vpc_id, move.packet
-    if igw_id not in leg.network.gateways:
+    gateway = leg.network.gateways.get(igw_id)
+    if gateway is None:
         _assumed(leg, igw_id, vpc_id)
+    elif vpc_id not in gateway.vpc_ids:
+        attached = f"attached to {', '.join(gateway.vpc_ids)}" if gateway.vpc_ids else "detached"
+        leg.block(
+            Kind.INTERNET_GATEWAY,
+            igw_id,
+            Reason.BAD_STATE_ATTACHMENT,
+            f"{igw_id} is {attached}, not attached to {vpc_id}: it carries nothing for {vpc_id}",
+            direction=Direction.EGRESS,
+        )
+        return None
     if packet.family == IPV4:
         if is_rfc1918(packet.family, packet.dst) or is_rfc6598(packet.family, packet.dst):
             code = (

@@ -104,6 +104,14 @@ def route_out(leg: Leg, move: RouteOut) -> Next:
         local = [r for r in table.routes if r.target_kind == "local" and r.cidr.contains(packet.family, packet.dst)]
         route = local[0] if local else route
     leg.last_route = (table, route)
+    tied = sorted({r.target_id for r in table.routes if r.cidr == route.cidr and r.priority == route.priority} - {
+        route.target_id})
+    if tied:  # overlapping prefix lists to different targets (aws-semantics E.4): AWS picks one, at random
+        leg.note(
+            f"{table.id} has routes to {route.cidr} through {route.target_id} and {', '.join(tied)} at the same "
+            f"priority (overlapping prefix lists): AWS picks one at random and keeps it; reach followed "
+            f"{route.destination} to {route.target_id}, the first in the snapshot's order"
+        )
     if route.state != "active":
         leg.block(
             Kind.ROUTE_TABLE,
