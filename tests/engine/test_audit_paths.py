@@ -11,9 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
 from reach.api import Snapshot
+from reach.flowlogs import FLOW_LOG_SCHEMA
+from reach.reconcile.pipeline import reconcile
 from tests.builder import ALL_OUT, SnapshotBuilder, acl_entry, tcp
 from tests.conftest import FIXTURES
 from tests.topology.conftest import Workspace
@@ -315,3 +318,18 @@ def test_a_gateway_endpoint_carries_only_traffic_that_starts_in_its_vpc(tmp_path
     spoke = snap.explain("payments-api", "52.216.1.1", 443)
     assert (spoke.verdict, spoke.reason) == ("REJECT", "NO_ROUTE_TO_DESTINATION")
     assert spoke.blocked_by is not None and "carries only traffic that starts in" in spoke.blocked_by.detail
+
+
+def test_block_public_access_is_seen_only_in_flow_logs_and_reconcile_names_it(shop: Shop, tmp_path: Path) -> None:
+    """E.5: VPC Block Public Access can drop internet gateway traffic. No describe-* call of the snapshot shows
+    it, so explain cannot (it answers ACCEPT from the configuration it has); a flow-log record with
+    reject-reason BPA names it, and reconcile attributes that REJECT to it."""
+    network = load(shop.b, tmp_path).network
+    web = shop.web
+    assert load(shop.b, tmp_path / "again").explain("198.51.100.7", "web", 443).verdict == "ACCEPT"
+    row = {"version": 8, "account_id": "123456789012", "interface_id": web, "srcaddr": "198.51.100.7",
+           "dstaddr": "10.0.0.10", "srcport": 40000, "dstport": 443, "protocol": 6, "packets": 1, "bytes": 60,
+           "start": 1_700_000_000, "end": 1_700_000_059, "action": "REJECT", "log_status": "OK",
+           "flow_direction": "ingress", "reject_reason": "BPA"}
+    result = reconcile(network, [pa.RecordBatch.from_pylist([row], schema=FLOW_LOG_SCHEMA)])
+    assert [(b.kind, b.records) for b in result.blocking] == [("vpc-block-public-access", 1)]
