@@ -209,12 +209,14 @@ class Leg:
         self.groups_lost = (reason, where)
 
     def leave(
-        self, kind: str, id: str, detail: str, packet: Packet, note: str | None = None, *, beyond: str | None = None
+        self, kind: str, id: str, detail: str, packet: Packet, note: str | None = None, *, beyond: str | None = None,
+        assumed: bool = False,
     ) -> Arrival:
         """The path leaves what the snapshot shows (a VPN, another account's network): an exit, said so.
-        `beyond`: what the snapshot says lies past it ("towards 19.168.0.0/16 (static route of vpn-…)")."""
+        `beyond`: what the snapshot says lies past it ("towards 19.168.0.0/16 (static route of vpn-…)");
+        `assumed`: the note says what reach assumed for a piece the snapshot lacks."""
         if note:
-            self.note(note)
+            (self.assume if assumed else self.note)(note)
         self.hop(kind, id, detail, direction=Direction.EGRESS)
         return self.exit(kind, id, packet, beyond)
 

@@ -142,9 +142,11 @@ def _path(console: Console, names: Names, explanation: Explanation, marks: dict[
     back_blocked = any(h.decision == "deny" for h in back)
     # the response's fate, when it is all that is left to say: only after a request that gets through
     response_ok = bool(back) and not back_blocked and not any(h.decision == "deny" for h in forward)
+    # a flow that left the snapshot did not reach its destination as far as reach knows: say so at the end
+    dst = f"{flow.dst}?" if explanation.reason == "UNKNOWN_DESTINATION" else flow.dst
     lines = []
     for named in ("all", "denied", "none", "grouped"):
-        there = f" {marks['to']} ".join(_strip_parts(forward, names, marks, named, (flow.src, flow.dst)))
+        there = f" {marks['to']} ".join(_strip_parts(forward, names, marks, named, (flow.src, dst)))
         if response_ok:
             there += f"  {marks['back']} {marks['ok']}"
         lines = [("Path  ", there)]

@@ -8,15 +8,18 @@ what lies beyond the gateway, and each answer says so.
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 
 from reach.api import Snapshot
 from reach.engine.explanation import Explanation
+from reach.report.explain import render_explanation_text
 from tests.builder import ALL_OUT, SnapshotBuilder, tcp
 from tests.conftest import FIXTURES
 
@@ -95,6 +98,12 @@ def test_a_static_route_carries_the_flow_out_and_beyond_that_is_unknown(office: 
     assert (exit_hop.id, exit_hop.decision) == (VGW, "allow")
     # the response comes back in through the gateway, and the app's interface logs both directions
     assert [(r.direction, r.return_path) for r in out.flow_logs] == [("egress", False), ("ingress", True)]
+    # the text's path does not end as if it got there
+    console = Console(file=io.StringIO(), width=120)
+    render_explanation_text(out, console)
+    text = console.file.getvalue()  # type: ignore[attr-defined]
+    assert text.startswith("ACCEPT  10.0.1.10 → 10.50.3.4 tcp 443  UNKNOWN_DESTINATION")
+    assert "vgw ✓ → 10.50.3.4?" in text
 
 
 def test_the_gateway_drops_what_no_vpn_route_covers_and_names_the_fix(office: Office, tmp_path: Path) -> None:

@@ -104,7 +104,7 @@ def _masquerade(leg: Leg, appliance: Interface, packet: Packet) -> Packet:
     ):
         return packet
     leg.appliance_sessions[appliance.id] = (packet.src, packet.src_ports)
-    leg.note(
+    leg.assume(
         f"{appliance.label} forwards {packet.src_text}'s traffic to {route.target_id}: reach assumed it "
         "translates the source to its own address, as a NAT instance does (its OS rules are not in the "
         "snapshot)"

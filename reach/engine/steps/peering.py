@@ -19,7 +19,8 @@ def across(leg: Leg, move: Follow) -> Next:
         note = f"{pcx_id} is not in the snapshot: the path leaves what reach can see there"
         if leg.lacks("VpcPeeringConnections"):
             note += " (the snapshot has no VpcPeeringConnections, describe-vpc-peering-connections)"
-        return leg.leave(Kind.VPC_PEERING_CONNECTION, pcx_id, f"leaves the snapshot through {pcx_id}", packet, note)
+        return leg.leave(Kind.VPC_PEERING_CONNECTION, pcx_id, f"leaves the snapshot through {pcx_id}", packet, note,
+                         assumed=True)
     if peering.status != "active":
         leg.block(Kind.VPC_PEERING_CONNECTION, pcx_id, Reason.BAD_STATE, f"{pcx_id} is {peering.status}, not active")
         return None
@@ -42,6 +43,6 @@ def across(leg: Leg, move: Follow) -> Next:
         # "You cannot reference the security group of a peer VPC that's in a different Region"
         leg.discard_groups(Reason.SG_REFERENCES_NOT_PRESERVED, f"{pcx_id}, a peering across Regions")
     if other.vpc_id not in connected:
-        leg.note(f"{other.vpc_id} (peer of {pcx_id}) is not in the snapshot: the path leaves what reach can see")
+        leg.assume(f"{other.vpc_id} (peer of {pcx_id}) is not in the snapshot: the path leaves what reach can see")
         return leg.exit(Kind.VPC_PEERING_CONNECTION, pcx_id, packet, f"through {pcx_id} into {other.vpc_id}")
     return Local(other.vpc_id, packet)

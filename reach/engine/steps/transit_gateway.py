@@ -40,7 +40,8 @@ def enter(leg: Leg, move: Follow) -> Next:
         note = (
             f"{tgw_id} is not in the snapshot: reach assumed it carries the packet on, out of what the snapshot shows"
         )
-        return leg.leave(Kind.TRANSIT_GATEWAY, tgw_id, f"leaves the snapshot through {tgw_id}", packet, note)
+        return leg.leave(Kind.TRANSIT_GATEWAY, tgw_id, f"leaves the snapshot through {tgw_id}", packet, note,
+                         assumed=True)
     if gateway.state != "available":
         leg.block(Kind.TRANSIT_GATEWAY, tgw_id, Reason.BAD_STATE, f"{gateway.label} is {gateway.state}, not available")
         return None
@@ -119,7 +120,8 @@ def reenter(leg: Leg, attachment: TgwAttachment, packet: Packet) -> Next:
     if gateway is None:
         note = f"{attachment.tgw_id} is not in the snapshot: the response comes back from outside what reach can see"
         return leg.leave(
-            Kind.TRANSIT_GATEWAY, attachment.id, f"the response comes back in through {attachment.id}", packet, note
+            Kind.TRANSIT_GATEWAY, attachment.id, f"the response comes back in through {attachment.id}", packet, note,
+            assumed=True,
         )
     leg.hop(
         Kind.TRANSIT_GATEWAY,
@@ -266,7 +268,7 @@ def _learned_exit(leg: Leg, gateway: TransitGateway, table_id: str, packet: Pack
     attachment = leg.network.transit.attachment(gateway.id, table.learned[0])
     if attachment is None or attachment.state != "available":
         return None
-    leg.note(
+    leg.assume(
         f"{table.id} learns routes over BGP from {attachment.label} ({attachment.kind}), which the "
         f"snapshot does not list: reach assumed that attachment announces {packet.dst_text}"
     )
@@ -333,7 +335,8 @@ def _into_vpc(
     network = leg.network
     if not leg.topology.has_vpc(vpc_id):
         note = f"{vpc_id} (behind {target.id}) is not in the snapshot: the path leaves what reach can see"
-        return leg.leave(Kind.TRANSIT_GATEWAY, target.id, f"{gateway.label} sends it to {vpc_id}", packet, note)
+        return leg.leave(Kind.TRANSIT_GATEWAY, target.id, f"{gateway.label} sends it to {vpc_id}", packet, note,
+                         assumed=True)
     zone = _zone(leg, target, packet, az)
     subnet_id = target.subnet_in(zone)
     entry = network.subnets.get(subnet_id or "")
@@ -400,7 +403,8 @@ def _across_peering(leg: Leg, gateway: TransitGateway, target: TgwAttachment, pa
     peer_side = transit.attachment(peer_id, target.id)
     if peer is None or peer_side is None:
         note = f"{peer_id}, the peer of {gateway.id} over {target.id}, is not in the snapshot: the path leaves it there"
-        return leg.leave(Kind.TRANSIT_GATEWAY, target.id, f"{target.label} carries it to {peer_id}", packet, note)
+        return leg.leave(Kind.TRANSIT_GATEWAY, target.id, f"{target.label} carries it to {peer_id}", packet, note,
+                         assumed=True)
     where = f" in {peer.region}" if peer.region and peer.region != gateway.region else ""
     leg.hop(
         Kind.TRANSIT_GATEWAY,
