@@ -19,6 +19,7 @@ from rich.console import Console
 
 from reach.api import Snapshot
 from reach.engine.explanation import Explanation
+from reach.reconcile import observe
 from reach.report.explain import render_explanation_text
 from tests.builder import ALL_OUT, SnapshotBuilder, tcp
 from tests.conftest import FIXTURES
@@ -232,3 +233,15 @@ def test_a_transit_gateway_vpn_with_both_tunnels_down_is_tgw_bad_state_vpn(tmp_p
     down = Snapshot.load(folder, cache=False).explain("203.0.113.12", "10.20.1.207", 22)
     assert (down.verdict, down.reason) == ("REJECT", "TGW_BAD_STATE_VPN")
     assert down.blocked_by is not None and down.blocked_by.id == "vpn-01c45673532d3e33e"
+
+
+def test_flow_logs_record_nothing_past_a_drop_at_the_vpn_gateway(office: Office, tmp_path: Path) -> None:
+    """`reach explain --flow-logs`: a packet the VPN gateway drops is a routing drop, which no flow log records
+    (C.9); the answer says so rather than expecting a record further on."""
+    snap = office.load(tmp_path, vpn_connection(static=["10.50.0.0/16"]))
+    out = snap.explain("app", "8.8.8.8", 443)
+    seen = observe(snap.network, out, [])
+    assert [r.predicted for r in seen.records] == ["ACCEPT"]  # the app's own egress, logged as its ACL decided
+    assert any(VGW in note and "Routing drops are never logged" in note for note in seen.unreached)
+    down = office.load(tmp_path / "down", vpn_connection(static=["10.50.0.0/16"], tunnels=("DOWN", "DOWN")))
+    assert any(VPN in note for note in observe(down.network, down.explain("app", "10.50.0.9", 443), []).unreached)
