@@ -245,3 +245,31 @@ def test_flow_logs_record_nothing_past_a_drop_at_the_vpn_gateway(office: Office,
     assert any(VGW in note and "Routing drops are never logged" in note for note in seen.unreached)
     down = office.load(tmp_path / "down", vpn_connection(static=["10.50.0.0/16"], tunnels=("DOWN", "DOWN")))
     assert any(VPN in note for note in observe(down.network, down.explain("app", "10.50.0.9", 443), []).unreached)
+
+
+@pytest.mark.parametrize(("propagates", "tunnels", "verdict"), [
+    (False, ("UP", "UP"), "NO_ROUTE_TO_DESTINATION"),
+    (True, ("UP", "UP"), "UNKNOWN_DESTINATION"),
+    (True, ("DOWN", "DOWN"), "NO_ROUTE_TO_DESTINATION"),
+])
+def test_route_propagation_brings_the_vpn_routes_while_a_tunnel_is_up(
+    office: Office, tmp_path: Path, propagates: bool, tunnels: tuple[str, ...], verdict: str
+) -> None:
+    """A route table with `PropagatingVgws` gets each static route of the gateway's VPN connections while a
+    tunnel is UP (Site-to-Site VPN guide, route propagation). The db subnet's table lists only its local
+    route: without propagation the answer is the fix that enables it; with it and a tunnel UP, reach assumes
+    the propagated route the listing lacks (and says so); with the tunnels DOWN nothing is propagated."""
+    db = office.b.subnet(office.vpc, "10.0.2.0/24")
+    table = office.b.route_table(office.vpc, [db], [])
+    office.b.data["RouteTables"][-1]["PropagatingVgws"] = [{"GatewayId": VGW}] if propagates else []
+    office.b.interface(db, "10.0.2.10", [office.b.security_group(office.vpc, "db", [], [ALL_OUT])], name="db")
+    snap = office.load(tmp_path, vpn_connection(static=["10.50.0.0/16"], tunnels=tunnels))
+    out = snap.explain("db", "10.50.3.4", 443)
+    assert out.reason == verdict
+    if not propagates:
+        assert out.fix == f"aws ec2 enable-vgw-route-propagation --route-table-id {table} --gateway-id {VGW}"
+    elif verdict == "UNKNOWN_DESTINATION":
+        assert any(f"{table} propagates {VGW}" in a and "reach assumed AWS propagated it" in a for a in out.assumed)
+    else:
+        assert out.blocked_by is not None
+        assert "is not propagated while both its tunnels are DOWN" in out.blocked_by.detail

@@ -26,6 +26,7 @@ from reach.engine.moves import (
 from reach.engine.steps.appliance import forwards, source_dest_check
 from reach.engine.steps.endpoint import endpoint_hint, interface_endpoint_note
 from reach.engine.steps.filters import Filtered, decide, inside, network_acl, security_groups, subnet_boundary
+from reach.engine.steps.vpn_gateway import propagated_route, propagation_hint
 from reach.model.addr import format_address
 from reach.model.network import Interface
 from reach.model.services import NOT_FORWARDED, service_at
@@ -89,8 +90,11 @@ def route_out(leg: Leg, move: RouteOut) -> Next:
             f"assumed for {subnet.id}, which is not in the snapshot: the subnet's own table may route it",
         )
         return None
+    route = propagated_route(leg, table, packet, route) or route
     if route is None:
         hint, fix = endpoint_hint(leg, table, packet)
+        if not hint:
+            hint, fix = propagation_hint(leg, table, packet)
         leg.block(
             Kind.ROUTE_TABLE,
             table.id,

@@ -25,8 +25,9 @@ from reach.engine.fixes import KnownFix
 from reach.engine.leg import Leg
 from reach.engine.moves import Follow, Next
 from reach.engine.packet import Packet
-from reach.model.addr import IPV4, format_address
-from reach.model.network import Network
+from reach.model.addr import IPV4, Cidr, format_address
+from reach.model.network import Network, Route, RouteTable
+from reach.model.rules import RuleRef
 from reach.model.vocabulary import Direction, Kind, Reason
 from reach.model.vpn import LIVE, VpnConnection
 
@@ -272,3 +273,55 @@ def transit_vpn_state(leg: Leg, attachment_id: str, vpn_id: str | None, directio
         f"{attachment_id} is {connection.label}, and {_tunnels(connection)}, so it carries nothing",
         direction=direction,
     )
+
+
+# --- route propagation (PropagatingVgws) -------------------------------------------------------------------
+
+
+def _propagating(leg: Leg, table: RouteTable, family: int, address: int) -> list[tuple[str, Carrier]]:
+    """The VPC's VPN gateways whose static VPN routes hold the address, each with the connection."""
+    vpn = leg.network.vpn
+    gateways = [g for g in vpn.vpn_gateways.values() if table.vpc_id in g.vpc_ids]
+    found = [(g.id, carrier(leg.network, g.id, family, address)) for g in gateways]
+    return [(g, c) for g, c in found if c is not None and c.route is not None]
+
+
+def propagated_route(leg: Leg, table: RouteTable, packet: Packet, listed: Route | None) -> Route | None:
+    """A table that propagates a VPN gateway has, while a tunnel is UP, a route for each static route of its
+    VPN connections. describe-route-tables lists them; where the snapshot's table lacks one that would beat
+    the route it lists (`listed`), reach assumes it (and says so)."""
+    if table.id not in leg.network.vpn.propagating:
+        return None
+    for vgw_id, found in _propagating(leg, table, packet.family, packet.dst):
+        if vgw_id not in leg.network.vpn.propagating.get(table.id, ()) or found.down or found.route is None:
+            continue
+        cidr = Cidr.parse(found.route)
+        if listed is not None and (listed.cidr.prefixlen >= cidr.prefixlen or listed.target_id == vgw_id):
+            continue
+        leg.assume(
+            f"{table.id} propagates {vgw_id}, whose {found.label} has the static route {found.route} and a tunnel "
+            f"UP, but the snapshot's {table.id} lists no such route: reach assumed AWS propagated it"
+        )
+        ref = RuleRef(Kind.ROUTE_TABLE, table.id, None, found.route,
+                      f"route table {table.id} routes {found.route} to {vgw_id} (propagated, assumed)")
+        return Route(found.route, cidr, Kind.VPN_GATEWAY, vgw_id, "active", 3, ref)
+    return None
+
+
+def propagation_hint(leg: Leg, table: RouteTable, packet: Packet) -> tuple[str, str | None]:
+    """Why no route of the table sends the address to the VPC's VPN gateway, whose VPN routes hold it: the
+    table does not propagate the gateway (the fix), or the connection's tunnels are DOWN (AWS propagates a
+    VPN's routes only while a tunnel is UP)."""
+    for vgw_id, found in _propagating(leg, table, packet.family, packet.dst):
+        if vgw_id in leg.network.vpn.propagating.get(table.id, ()):
+            return (
+                f"; {table.id} propagates {vgw_id}, but {found.label}'s static route {found.route} is not "
+                f"propagated while {found.tunnels}",
+                None,
+            )
+        return (
+            f"; {vgw_id} routes {found.route} to {found.label}, but {table.id} neither routes it there nor "
+            f"propagates {vgw_id}'s routes",
+            f"aws ec2 enable-vgw-route-propagation --route-table-id {table.id} --gateway-id {vgw_id}",
+        )
+    return "", None
