@@ -53,7 +53,7 @@ from reach.model.classes import AddressClasses
 from reach.model.match import Probe, first_match, port_cuts, within
 from reach.model.network import Interface, Network
 from reach.model.rules import RuleLine, RuleRef, RuleTable, any_peer
-from reach.model.services import LINK_LOCAL, dns_address
+from reach.model.services import LINK_LOCAL, dns_address, service_addresses
 from reach.model.vocabulary import Direction, Kind, Reason
 
 # Reason codes a decision can give, by their index in `Decided.reason`.
@@ -249,6 +249,10 @@ class InterfaceDecision:
         self._dns = np.array([(f, *split(v)) if f else (0, 0, 0) for f, v in (d or (0, 0) for d in dns)],
                              dtype=np.uint64).reshape(-1, 3)
         self._link_local = np.array([(f, *split(v)) for f, v in LINK_LOCAL], dtype=np.uint64).reshape(-1, 3)
+        # the low 64 bits of every address some interface's host answers: a row whose peer is none of them is
+        # filtered, which is nearly every row (a cheap test before the exact one)
+        self._service_lo = {split(c.start)[1] for c in service_addresses(network)}
+        self._service_lo_array = np.array(sorted(self._service_lo), dtype=np.uint64)
 
     # --- rows ------------------------------------------------------------------------------------
 
@@ -310,8 +314,13 @@ class InterfaceDecision:
     def unfiltered(self, rows: Crossings) -> np.ndarray:
         """Rows whose peer is something the host answers (a link-local service, the interface's VPC DNS, its
         subnet's router): neither security groups nor network ACLs filter them."""
-        family = rows.family.astype(np.uint64)
         found = np.zeros(len(rows), dtype=bool)
+        if len(rows) < _MEMO_FROM:
+            if not any(lo in self._service_lo for lo in rows.peer_lo.tolist()):
+                return found
+        elif not np.isin(rows.peer_lo, self._service_lo_array).any():
+            return found
+        family = rows.family.astype(np.uint64)
         for f, hi, lo in self._link_local:
             found |= (family == f) & (rows.peer_hi == hi) & (rows.peer_lo == lo)
         dns = self._dns[np.where(rows.interface >= 0, rows.interface, len(self._dns) - 1)]

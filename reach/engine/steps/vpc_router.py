@@ -109,7 +109,7 @@ def route_out(leg: Leg, move: RouteOut) -> Next:
         route = local[0] if local else route
     leg.last_route = (table, route)
     tied = sorted({r.target_id for r in table.routes if r.cidr == route.cidr and r.priority == route.priority} - {
-        route.target_id})
+        route.target_id}) if route.destination.startswith("pl-") else []  # only prefix lists can tie
     if tied:  # overlapping prefix lists to different targets (aws-semantics E.4): AWS picks one, at random
         leg.note(
             f"{table.id} has routes to {route.cidr} through {route.target_id} and {', '.join(tied)} at the same "
