@@ -85,6 +85,9 @@ class Explanation(_Frozen):
     flow_logs: list[FlowLogRecord]
     fix: str | None = None
     notes: list[str] = []
+    # the notes that say what reach assumed because the snapshot lacks it (a whole describe-* kind, or one
+    # resource a path needs): the text output's "Assumed" block
+    assumed: list[str] = []
 
     @property
     def accepted(self) -> bool:

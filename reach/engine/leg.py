@@ -5,8 +5,9 @@ this is the response, the NAT and appliance sessions the request opened, the tra
 traversals, whether security-group membership survived the way it came, the routing-loop counter. The
 state lives for the whole explanation, request then response: the response finds the request's sessions.
 
-`Trace` is what the steps found: hops, blockers (with what the fix needs), notes, the graph nodes visited,
-and the records flow logs would write. A step changes the leg and appends to the trace; nothing else.
+`Trace` is what the steps found: hops, blockers (with what the fix needs), notes (and, among them, what reach
+assumed because the snapshot lacks it), the graph nodes visited, the records flow logs would write, and where
+the request left the modelled network. A step changes the leg and appends to the trace; nothing else.
 """
 
 from __future__ import annotations
@@ -33,13 +34,25 @@ class End(StrEnum):
 
     INTERFACE = "interface"
     INTERNET = "internet"
-    EXIT = "exit"  # a gateway that leaves the snapshot (VPN, endpoint, a peer the snapshot lacks)
+    EXIT = "exit"  # a gateway that leaves the snapshot (VPN, a peer or network the snapshot lacks)
+    SERVICE = "service"  # an AWS service behind a gateway endpoint: the destination itself
+    HOST = "host"  # a service the instance's host answers (Amazon DNS, instance metadata, Time Sync...)
 
 
 class Arrival(NamedTuple):
     end: End
     id: str
     packet: Packet  # as delivered
+
+
+@dataclass(frozen=True)
+class Exit:
+    """Where the request left the modelled network: the component, and what the snapshot says lies beyond
+    it ("towards 19.168.0.0/16, the static route of vpn-…")."""
+
+    kind: str
+    id: str
+    beyond: str
 
 
 @dataclass
@@ -61,9 +74,11 @@ class Trace:
     blockers: list[Blocker] = field(default_factory=list)
     fix_contexts: list[FixContext | None] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    assumed: list[str] = field(default_factory=list)  # the notes that say what reach assumed for missing data
     path: list[str] = field(default_factory=list)  # graph nodes visited, in order
     records: list[Record] = field(default_factory=list)
     alive: bool = True  # no filter has really denied the packet yet
+    left: Exit | None = None  # the request left the snapshot there
 
     def flow_log_records(self) -> list[FlowLogRecord]:
         out = []
@@ -92,12 +107,15 @@ class Leg:
     trace: Trace = field(default_factory=Trace)
     response: bool = False
     groups_kept: bool | None = None  # came through a transit gateway: does it keep security group membership?
+    groups_lost: tuple[Reason, str] | None = None  # what discarded membership: the reason code and the component
     routed: int = 0  # VPC routers crossed (loop guard)
     transit_hops: int = 0  # transit gateway traversals (loop guard)
     transit_zones: dict[str, str] = field(default_factory=dict)  # attachment -> AZ the request entered in
     nat_sessions: dict[str, tuple[int, tuple[int, int]]] = field(default_factory=dict)  # NAT gateway -> client
     appliance_sessions: dict[str, tuple[int, tuple[int, int]]] = field(default_factory=dict)  # NAT instances
     last_route: tuple[RouteTable, Route] | None = None
+    auto_tracked: str | None = None  # what the connection came through that AWS tracks automatically (NAT, TGW)
+    forwarders: list[tuple[bool, str]] = field(default_factory=list)  # (response?, appliance) that forwarded
 
     network: Network = field(init=False, repr=False)  # the topology's, at hand for every step
 
@@ -170,11 +188,42 @@ class Leg:
         if text not in self.trace.notes:
             self.trace.notes.append(text)
 
-    def leave(self, kind: str, id: str, detail: str, packet: Packet, note: str | None = None) -> Arrival:
-        """The path leaves what the snapshot shows (a VPN, another account's network): an exit, said so."""
+    def assume(self, text: str) -> None:
+        """Say, once, what reach assumed because the snapshot lacks it (a note, and an "Assumed" line)."""
+        self.note_once(text)
+        if text not in self.trace.assumed:
+            self.trace.assumed.append(text)
+
+    def lacks(self, key: str) -> bool:
+        """Does the snapshot lack a whole describe-* kind (no file holds the key, not even empty)?"""
+        return key in self.network.absent
+
+    def blocked_at(self, id: str | None, reason: Reason) -> bool:
+        """Has this component already been named a blocker for this reason (the request, then its response)?"""
+        return any(b.id == id and b.reason == reason for b in self.trace.blockers)
+
+    def discard_groups(self, reason: Reason, where: str) -> None:
+        """The way the packet came discards its security group membership: rules that admit members of a
+        group no longer admit it (`reason` says why, `where` names the component)."""
+        self.groups_kept = False
+        self.groups_lost = (reason, where)
+
+    def leave(
+        self, kind: str, id: str, detail: str, packet: Packet, note: str | None = None, *, beyond: str | None = None,
+        assumed: bool = False,
+    ) -> Arrival:
+        """The path leaves what the snapshot shows (a VPN, another account's network): an exit, said so.
+        `beyond`: what the snapshot says lies past it ("towards 19.168.0.0/16 (static route of vpn-…)");
+        `assumed`: the note says what reach assumed for a piece the snapshot lacks."""
         if note:
-            self.note(note)
+            (self.assume if assumed else self.note)(note)
         self.hop(kind, id, detail, direction=Direction.EGRESS)
+        return self.exit(kind, id, packet, beyond)
+
+    def exit(self, kind: str, id: str, packet: Packet, beyond: str | None = None) -> Arrival:
+        """The packet is out of the modelled network at `id`; the request's first exit is remembered."""
+        if not self.response and self.trace.left is None:
+            self.trace.left = Exit(kind, id, beyond or f"through {id} towards {packet.dst_text}")
         return Arrival(End.EXIT, id, packet)
 
     def observe(self, interface_id: str | None, direction: Direction, packet: Packet) -> Record | None:
@@ -209,7 +258,7 @@ class Leg:
     def vpc_seen(self, vpc_id: str) -> None:
         """The walk uses the VPC: if the snapshot lacks it but holds its subnets, say what reach did."""
         if not self.topology.vpc_known(vpc_id) and self.topology.has_vpc(vpc_id):
-            self.note_once(
+            self.assume(
                 f"{vpc_id} is not in the snapshot (describe-vpcs): reach took its range from the subnets and "
                 "interfaces it holds"
             )
@@ -223,7 +272,7 @@ class Leg:
                 if subnet.route_table
                 else "routed by the VPC's local route only (its route table is unknown)"
             )
-            self.note_once(
+            self.assume(
                 f"{subnet_id}, where {of} sits, is not in the snapshot (describe-subnets): reach assumed no network "
                 f"ACL filters it and it is {routed}"
             )

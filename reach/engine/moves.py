@@ -14,6 +14,7 @@ from reach.engine.packet import Packet
 from reach.engine.steps.filters import Filtered
 from reach.model.load_balancer import LoadBalancer
 from reach.model.network import Gateway, Interface, Route, RouteTable, Subnet
+from reach.model.services import Service
 
 
 @dataclass(slots=True)
@@ -114,6 +115,23 @@ class NatFromInternet:
 
 
 @dataclass(slots=True)
+class AtService:
+    """The packet is addressed to a service the sending interface's host answers (Amazon DNS, metadata...)."""
+
+    interface: Interface
+    packet: Packet
+    service: Service
+
+
+@dataclass(slots=True)
+class FromService:
+    """The service's answer, back to the interface that asked (`interface_id`)."""
+
+    interface_id: str
+    packet: Packet
+
+
+@dataclass(slots=True)
 class Reenter:
     """A response coming back in through the gateway its request left by (VPN, endpoint, peering)."""
 
@@ -133,6 +151,8 @@ Move = (
     | Internet
     | FromOutside
     | NatFromInternet
+    | AtService
+    | FromService
     | Reenter
 )
 Next = Move | Arrival | None

@@ -22,9 +22,11 @@ from reach.engine.leg import Arrival, Leg
 from reach.engine.moves import (
     AtBalancer,
     AtNat,
+    AtService,
     Enter,
     Follow,
     FromOutside,
+    FromService,
     Internet,
     Local,
     Move,
@@ -38,6 +40,7 @@ from reach.engine.moves import (
 )
 from reach.engine.steps import (
     appliance,
+    aws_service,
     edge,
     endpoint,
     internet_gateway,
@@ -46,6 +49,7 @@ from reach.engine.steps import (
     peering,
     transit_gateway,
     vpc_router,
+    vpn_gateway,
 )
 from reach.model.vocabulary import Kind, Reason
 
@@ -61,7 +65,7 @@ STEPS: dict[str, Step] = {
     Kind.NETWORK_INTERFACE: appliance.to_appliance,
     Kind.TRANSIT_GATEWAY: transit_gateway.enter,
     Kind.VPC_ENDPOINT: endpoint.to_gateway_endpoint,
-    Kind.VPN_GATEWAY: edge.to_vpn_gateway,
+    Kind.VPN_GATEWAY: vpn_gateway.out,
 }
 
 # Every other move -> its step.
@@ -77,6 +81,8 @@ MOVES: dict[type, Step] = {
     Internet: internet_gateway.internet,
     FromOutside: edge.from_outside,
     Reenter: edge.reenter,
+    AtService: aws_service.at_service,
+    FromService: aws_service.from_service,
 }
 
 

@@ -15,6 +15,7 @@ import numpy as np
 from reach.model.addr import IPV4, IPV6, Cidr, split
 from reach.model.network import Network
 from reach.model.rules import RuleTable
+from reach.model.services import service_addresses
 
 _U128 = np.dtype([("hi", "<u8"), ("lo", "<u8")])
 _TOP = (1 << 128) - 1
@@ -33,10 +34,12 @@ class AddressClasses:
 
     @classmethod
     def of(cls, network: Network) -> AddressClasses:
-        """Cut at every line of every security group and network ACL, and at every subnet."""
+        """Cut at every line of every security group and network ACL, at every subnet, and around every
+        address the interface decision leaves unfiltered (`reach.model.services`)."""
         tables: list[RuleTable] = [t for acl in network.nacls.values() for t in (acl.ingress, acl.egress)]
         tables += [t for g in network.security_groups.values() for t in (g.ingress, g.egress)]
         ranges = [line.peer for table in tables for line in table.lines if line.peer is not None]
+        ranges += service_addresses(network)
         return cls.cut(ranges + [cidr for subnet in network.subnets.values() for cidr in subnet.cidrs])
 
     @classmethod

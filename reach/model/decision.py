@@ -15,6 +15,10 @@ on the way out), protocol, port (ICMP: type) and ICMP code, and two facts only t
 
 The rules, as AWS documents them (aws-semantics E.1-E.3, E.10):
 
+- Neither security groups nor network ACLs filter traffic between an instance and what its host answers
+  (`reach.model.services`: Amazon DNS at the VPC's base plus two and 169.254.169.253, instance metadata,
+  Time Sync, license activation, ECS task metadata, DHCP, the VPC router's own address): such a row is
+  `unfiltered`, allowed, and no rule decides it.
 - On the way in the packet meets the subnet's network ACL first, then the interface's security groups;
   on the way out the other way round. The first component that denies is the blocker.
 - A network ACL is stateless: responses are evaluated like any packet, by the lowest-numbered entry
@@ -40,6 +44,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import numpy as np
 
@@ -48,6 +53,7 @@ from reach.model.classes import AddressClasses
 from reach.model.match import Probe, first_match, port_cuts, within
 from reach.model.network import Interface, Network
 from reach.model.rules import RuleLine, RuleRef, RuleTable, any_peer
+from reach.model.services import LINK_LOCAL, dns_address, service_addresses
 from reach.model.vocabulary import Direction, Kind, Reason
 
 # Reason codes a decision can give, by their index in `Decided.reason`.
@@ -111,6 +117,7 @@ class Decided:
     unresolved: np.ndarray  # int32: a line naming what the snapshot lacks that would have allowed
     discarded: np.ndarray  # int32: a group-membership line that would have allowed, had membership survived
     egress: np.ndarray  # bool, as asked
+    unfiltered: np.ndarray  # bool: traffic with what the host answers, which neither component filters
 
     @property
     def allow(self) -> np.ndarray:
@@ -237,6 +244,15 @@ class InterfaceDecision:
                 self._cidr[i, k] = (cidr.family, *split(cidr.start), *split(cidr.end))
         self._tables: dict[tuple[str, str, str, str], _Table] = {}
         self._implicit_sg = np.full(2 * max(len(interfaces), 1), -1, dtype=np.int32)
+        # what each interface's host answers beyond the fixed link-local services: its VPC's Amazon DNS
+        dns = [dns_address(network, i.vpc_id) for i in interfaces] + [None]
+        self._dns = np.array([(f, *split(v)) if f else (0, 0, 0) for f, v in (d or (0, 0) for d in dns)],
+                             dtype=np.uint64).reshape(-1, 3)
+        self._link_local = np.array([(f, *split(v)) for f, v in LINK_LOCAL], dtype=np.uint64).reshape(-1, 3)
+        # the low 64 bits of every address some interface's host answers: a row whose peer is none of them is
+        # filtered, which is nearly every row (a cheap test before the exact one)
+        self._service_lo = {split(c.start)[1] for c in service_addresses(network)}
+        self._service_lo_array = np.array(sorted(self._service_lo), dtype=np.uint64)
 
     # --- rows ------------------------------------------------------------------------------------
 
@@ -295,13 +311,35 @@ class InterfaceDecision:
 
     # --- the decision ----------------------------------------------------------------------------
 
+    def unfiltered(self, rows: Crossings) -> np.ndarray:
+        """Rows whose peer is something the host answers (a link-local service, the interface's VPC DNS, its
+        subnet's router): neither security groups nor network ACLs filter them."""
+        found = np.zeros(len(rows), dtype=bool)
+        if len(rows) < _MEMO_FROM:
+            if not any(lo in self._service_lo for lo in rows.peer_lo.tolist()):
+                return found
+        elif not np.isin(rows.peer_lo, self._service_lo_array).any():
+            return found
+        family = rows.family.astype(np.uint64)
+        for f, hi, lo in self._link_local:
+            found |= (family == f) & (rows.peer_hi == hi) & (rows.peer_lo == lo)
+        dns = self._dns[np.where(rows.interface >= 0, rows.interface, len(self._dns) - 1)]
+        found |= (dns[:, 0] == family) & (rows.peer_hi == dns[:, 1]) & (rows.peer_lo == dns[:, 2])
+        known = rows.subnet >= 0
+        cidr = self._cidr[np.maximum(rows.subnet, 0)]  # [rows, slots, 5]: family, start hi, start lo, end hi, end lo
+        router = (cidr[:, :, 0] == family[:, None]) & (cidr[:, :, 1] == rows.peer_hi[:, None])
+        router &= cidr[:, :, 2] + np.uint64(1) == rows.peer_lo[:, None]  # an unused slot's family is 0
+        found |= known & router.any(axis=1)
+        return found
+
     def decide(self, rows: Crossings) -> Decided:
         n = len(rows)
-        sg, sg_allow, sg_reason, unresolved, discarded = self._security_groups(rows)
+        unfiltered = self.unfiltered(rows) if n else np.zeros(0, dtype=bool)
+        sg, sg_allow, sg_reason, unresolved, discarded = self._security_groups(rows, unfiltered)
         nacl = np.full(n, -1, dtype=np.int32)
         nacl_allow = np.ones(n, dtype=bool)
         acl = np.where(rows.subnet >= 0, self._acl[np.maximum(rows.subnet, 0)], -1) if n else np.zeros(0, np.int64)
-        crossing = np.flatnonzero(rows.crosses_nacl & (acl >= 0))
+        crossing = np.flatnonzero(rows.crosses_nacl & (acl >= 0) & ~unfiltered)
         for part in _segments(acl[crossing] * 2 + rows.egress[crossing]) if len(crossing) else []:
             at = crossing[part]
             acl_id = self._acl_ids[int(acl[at[0]])]
@@ -317,10 +355,10 @@ class InterfaceDecision:
                     RuleRef(Kind.NETWORK_ACL, acl_id, direction, None,
                             f"no {side} entry of network ACL {acl_id} matches (implicit deny)", implicit=True)
                 )
-        return Decided(sg_allow, nacl_allow, sg, nacl, sg_reason, unresolved, discarded, rows.egress.copy())
+        return Decided(sg_allow, nacl_allow, sg, nacl, sg_reason, unresolved, discarded, rows.egress.copy(), unfiltered)
 
     def _security_groups(
-        self, rows: Crossings
+        self, rows: Crossings, unfiltered: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         n = len(rows)
         sg = np.full(n, -1, dtype=np.int32)
@@ -328,7 +366,7 @@ class InterfaceDecision:
         reason = np.full(n, _ACCEPTED, dtype=np.int8)
         unresolved = np.full(n, -1, dtype=np.int32)
         discarded = np.full(n, -1, dtype=np.int32)
-        evaluated = (rows.interface >= 0) & ~rows.response
+        evaluated = (rows.interface >= 0) & ~rows.response & ~unfiltered
         evaluated[evaluated] &= self._filtered[rows.interface[evaluated]]
         todo = np.flatnonzero(evaluated)
         if not len(todo):
@@ -457,3 +495,64 @@ def _segments(codes: np.ndarray) -> list[np.ndarray]:
     cuts = np.flatnonzero(np.diff(codes[order])) + 1
     return np.split(order, cuts)
 
+
+
+# --- connection tracking -----------------------------------------------------------------------------
+
+
+class Tracking(StrEnum):
+    """How a security group treats a connection (aws-semantics E.2)."""
+
+    TRACKED = "tracked"  # the response passes whatever the rules say; a rule change spares the connection
+    UNTRACKED = "untracked"  # the response passes by a rule; removing either rule cuts the flow at once
+    AUTOMATIC = "automatic"  # tracked whatever the rules, because of what the path crossed (NAT, TGW, ...)
+
+
+@dataclass(frozen=True)
+class TrackedBy:
+    tracking: Tracking
+    request_rule: RuleRef | None = None  # UNTRACKED: the rule open to 0.0.0.0/0 (or ::/0) that admits the request
+    response_rule: RuleRef | None = None  # UNTRACKED: the rule open to all addresses and ports that admits the response
+
+
+def connection_tracking(
+    network: Network, interface: Interface, request_direction: Direction, family: int, protocol: int, port: int,
+    *, automatic: bool = False,
+) -> TrackedBy:
+    """Is a connection whose request crosses `interface` in `request_direction` tracked? AWS: "If a security
+    group rule permits TCP or UDP flows for all traffic (0.0.0.0/0 or ::/0) and there is a corresponding rule
+    in the other direction that permits all response traffic (0.0.0.0/0 or ::/0) for all ports (0-65535),
+    then that flow of traffic is not tracked, unless it is part of an automatically tracked connection."
+    ICMP is always tracked. This never changes a new connection's verdict (the untracked response is allowed
+    by that very rule); it decides what survives a rule change."""
+    if automatic:
+        return TrackedBy(Tracking.AUTOMATIC)
+    if protocol not in (6, 17) or not is_filtered(interface):
+        return TrackedBy(Tracking.TRACKED)
+    groups = tuple(interface.groups)
+    there = network.sg_table(groups, request_direction).lines
+    back = network.sg_table(groups, request_direction.opposite).lines
+    request = next((line for line in there if _everyone(line, family) and line.protocol in (-1, protocol)
+                    and line.port_lo <= port <= line.port_hi), None)
+    response = next((line for line in back if _everyone(line, family) and line.protocol in (-1, protocol)
+                     and (line.port_lo, line.port_hi) == (0, 65535)), None)
+    if request is None or response is None:
+        return TrackedBy(Tracking.TRACKED)
+    return TrackedBy(Tracking.UNTRACKED, request.ref, response.ref)
+
+
+def _everyone(line: RuleLine, family: int) -> bool:
+    """A line open to every address of the family: 0.0.0.0/0 or ::/0."""
+    return line.allow and line.peer is not None and line.peer.family == family and line.peer.prefixlen == 0
+
+
+def change_reading(kind: str) -> str:
+    """What E.2 says of traffic a rule no longer allows but the logs still ACCEPT: a security group spares the
+    connections it tracks until they time out; a network ACL change cuts every connection at once."""
+    if kind == Kind.SECURITY_GROUP:
+        return (" A security group keeps allowing a tracked connection after the rule that allowed it is removed, "
+                "until the connection times out: these can be connections opened before the change (an untracked "
+                "flow, allowed to and from 0.0.0.0/0 on every port, would have been cut at once).")
+    if kind == Kind.NETWORK_ACL:
+        return " A network ACL change cuts existing connections at once: these are not connections that outlived one."
+    return ""

@@ -100,6 +100,7 @@ class RouteTable:
     name: str | None
     vpc_id: str
     routes: list[Route]
+    gateways: tuple[str, ...] = ()  # edge associations: the internet or VPN gateways whose inbound traffic it routes
     _lpm: PrefixMap[Route] = field(default_factory=PrefixMap, repr=False)
 
     def __post_init__(self) -> None:

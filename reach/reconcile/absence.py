@@ -27,7 +27,8 @@ _NEVER_LOGGED = [
     (Cidr.parse("fd00:ec2::/32"), "traffic to AWS's reserved fd00:ec2::/32 services is never logged"),
 ]
 _ROUTING = ("route-table", "internet-gateway", "egress-only-internet-gateway", "nat-gateway",
-            "vpc-peering-connection", "transit-gateway", "transit-gateway-route-table", "vpc-endpoint")
+            "vpc-peering-connection", "transit-gateway", "transit-gateway-route-table", "vpc-endpoint",
+            "vpn-gateway", "vpn-connection", "direct-connect-gateway", "aws-service")
 
 
 @dataclass

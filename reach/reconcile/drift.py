@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from reach.model.addr import format_address
-from reach.model.decision import RuleRegistry
+from reach.model.decision import RuleRegistry, change_reading
 from reach.model.network import Network
 from reach.model.rules import RuleRef, protocol_name
 from reach.reconcile.arrays import Accumulator, Packer, bit_width, dense
@@ -513,6 +513,7 @@ def _disagreement(g: Group, registry: RuleRegistry, interface_id: str, network: 
     n = f"{g.records} record{'s' if g.records != 1 else ''}"
     if blocker is not None:
         words = f"{n} were ACCEPTed, but the snapshot rejects them: {blocker.detail}."
+        words += "" if g.response else change_reading(blocker.kind)
     else:
         words = f"{n} were REJECTed, but the snapshot lets them through."
     if g.response:

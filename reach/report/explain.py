@@ -21,7 +21,8 @@ _SHORT = {
     "egress-only-internet-gateway": "eigw", "nat-gateway": "nat", "network-interface": "eni",
     "vpc-peering-connection": "pcx", "transit-gateway": "tgw", "transit-gateway-route-table": "tgw-rtb",
     "vpc-endpoint": "vpce", "vpn-gateway": "vgw", "vpn-connection": "vpn", "load-balancer": "elb",
-    "internet": "internet", "vpc-block-public-access": "bpa",
+    "internet": "internet", "vpc-block-public-access": "bpa", "aws-service": "host",
+    "direct-connect-gateway": "dxgw",
 }
 # A fix is prose, then the AWS CLI call that makes it: "allow ports 3306 before rule 100: aws ec2 …".
 _COMMAND = re.compile(r"(?:^|: )(aws \S+ \S.*)$")
@@ -54,8 +55,10 @@ def render_explanation_text(explanation: Explanation, console: Console, names: N
     _path(console, names, explanation, marks)
     if explanation.flow_logs:
         _flow_logs(console, explanation)
+    _assumed(console, names, explanation.assumed)
     for note in explanation.notes:
-        paragraph(console, Text(f"note: {clean(names.tag(note))}", style="dim"))
+        if note not in explanation.assumed:
+            paragraph(console, Text(f"note: {clean(names.tag(note))}", style="dim"))
     if hops:
         render_hops(explanation.hops, console, names)
 
@@ -71,6 +74,15 @@ def _blocker(console: Console, names: Names, blocker: Blocker, lead: str) -> Non
     paragraph(console, words)
     if blocker.blocked_ports:
         paragraph(console, f"client ports blocked: {clean(blocker.blocked_ports)}", indent=2)
+
+
+def _assumed(console: Console, names: Names, assumed: list[str]) -> None:
+    """What the snapshot lacks and reach assumed instead, one item each: the answer holds only if they do."""
+    if not assumed:
+        return
+    console.print(Text("Assumed", style="bold yellow"))
+    for text in assumed:
+        paragraph(console, Text(f"- {clean(names.tag(text))}"), indent=2)
 
 
 def _fix(console: Console, names: Names, fix: str) -> None:
@@ -130,9 +142,11 @@ def _path(console: Console, names: Names, explanation: Explanation, marks: dict[
     back_blocked = any(h.decision == "deny" for h in back)
     # the response's fate, when it is all that is left to say: only after a request that gets through
     response_ok = bool(back) and not back_blocked and not any(h.decision == "deny" for h in forward)
+    # a flow that left the snapshot did not reach its destination as far as reach knows: say so at the end
+    dst = f"{flow.dst}?" if explanation.reason == "UNKNOWN_DESTINATION" else flow.dst
     lines = []
     for named in ("all", "denied", "none", "grouped"):
-        there = f" {marks['to']} ".join(_strip_parts(forward, names, marks, named, (flow.src, flow.dst)))
+        there = f" {marks['to']} ".join(_strip_parts(forward, names, marks, named, (flow.src, dst)))
         if response_ok:
             there += f"  {marks['back']} {marks['ok']}"
         lines = [("Path  ", there)]

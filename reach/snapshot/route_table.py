@@ -115,7 +115,10 @@ def compile_route_tables(
                 cidrs = [parse_cidr(destination, at)]
                 priority = _ROUTE_PRIORITY.get(raw.origin or "CreateRoute", 1)
             routes += [CompiledRoute(destination, cidr, kind, target, raw.state, priority, ref) for cidr in cidrs]
-        tables[table.route_table_id] = CompiledTable(table.route_table_id, name_tag(table.tags), table.vpc_id, routes)
+        edges = tuple(a.gateway_id for a in table.associations if a.gateway_id)  # a gateway route table's gateways
+        tables[table.route_table_id] = CompiledTable(
+            table.route_table_id, name_tag(table.tags), table.vpc_id, routes, edges
+        )
     return Compiled(tables, tuple(warnings))
 
 

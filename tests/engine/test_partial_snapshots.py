@@ -111,14 +111,22 @@ def test_without_route_tables_only_the_local_route_is_assumed(shop: SnapshotBuil
     assert snap.explain("web", "worker", 22).verdict == "ACCEPT"
     out = snap.explain("web", "8.8.8.8", 443)
     assert (out.verdict, out.reason) == ("REJECT", "NO_ROUTE_TO_DESTINATION")
-    assert out.blocked_by is not None and "has no route table in the snapshot" in out.blocked_by.detail
+    # said as what reach assumed, never as a fact about the subnet
+    assert out.blocked_by is not None
+    assert out.blocked_by.detail.startswith("the snapshot has no RouteTables (describe-route-tables): reach assumed")
+    assert "the snapshot has no RouteTables (describe-route-tables)" in out.assumed[0]
 
 
 def test_without_network_acls_subnet_boundaries_are_assumed_open(shop: SnapshotBuilder, tmp_path: Path) -> None:
     result = without(shop, tmp_path, "NetworkAcls").explain("web", "worker", 22)
     assert result.verdict == "ACCEPT"
+    # never "the subnet has no network ACL": the snapshot simply has no NetworkAcls file, and the answer says so
     acl_hops = [h for h in result.hops if h.kind == "network-acl"]
-    assert acl_hops and all("no network ACL in the snapshot: assumed to allow" in h.detail for h in acl_hops)
+    assert acl_hops and all(h.detail.startswith("the snapshot has no NetworkAcls") for h in acl_hops)
+    assert result.assumed == [
+        "the snapshot has no NetworkAcls (describe-network-acls): reach assumed every network ACL allows all traffic"
+    ]
+    assert result.assumed[0] in result.notes  # JSON `notes` carries it too
 
 
 def test_without_security_groups_their_rules_are_unknown_and_allow_nothing(
@@ -126,7 +134,9 @@ def test_without_security_groups_their_rules_are_unknown_and_allow_nothing(
 ) -> None:
     result = without(shop, tmp_path, "SecurityGroups").explain("web", "worker", 22)
     assert (result.verdict, result.reason) == ("REJECT", "ENI_SG_RULES_MISMATCH")
-    assert result.blocked_by is not None and "not in the snapshot" in result.blocked_by.detail
+    assert result.blocked_by is not None
+    assert "the snapshot has no SecurityGroups (describe-security-groups)" in result.blocked_by.detail
+    assert any("as allowing nothing" in a for a in result.assumed)
 
 
 def test_without_internet_gateways_the_one_the_routes_name_is_assumed_both_ways(

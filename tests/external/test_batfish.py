@@ -8,6 +8,8 @@ case cannot be expressed in reach, or reach deliberately differs, the reason is 
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,9 +35,26 @@ NOT_EXPRESSIBLE = {
     "pubsub-6": "Batfish injects a spoofed source at the subnet router; an instance interface would drop it first",
 }
 
-# Batfish starts these at the VPN gateway itself; reach starts them where they come from: an on-premises
-# host (172.16.5.5) whose traffic enters through the gateway the VPC's routes point at.
-ON_PREMISES = {"pubpriv-11": "172.16.5.5", "pubpriv-12": "172.16.5.5"}
+# Batfish starts these at the VPN gateway itself; reach starts them where they come from: a host on the
+# customer side of the VPN connection, inside its only static route 19.168.0.0/16, whose traffic enters
+# through the gateway the VPC's routes point at.
+ON_PREMISES = {"pubpriv-11": "19.168.5.5", "pubpriv-12": "19.168.5.5"}
+
+# Cases where reach deliberately answers differently: why (who is wrong, and the AWS document that decides
+# it), reach's verdict and reason. Batfish's responsible component, where it names one, must still be among
+# reach's blockers (the walk goes on past the first, as Reachability Analyzer's blocked paths do).
+_TUNNELS_DOWN = (
+    "The snapshot's own telemetry for vpn-05044757278685fd3 says both tunnels are DOWN (VgwTelemetry Status). "
+    "A Site-to-Site VPN connection carries traffic only over a tunnel that is UP, and Reachability Analyzer "
+    "names a VPN connection that is not functional BAD_STATE_VPN (aws-semantics A.5). Batfish ignores "
+    "VgwTelemetry and treats the connection as carrying traffic, so Batfish is wrong for this snapshot: reach "
+    "reads the state AWS reported. With the tunnels UP, reach agrees (test_with_its_tunnels_up_reach_agrees)."
+)
+DIFFERS: dict[str, tuple[str, str, str]] = {
+    "pubpriv-9": (_TUNNELS_DOWN, "REJECT", "BAD_STATE_VPN"),
+    "pubpriv-11": (_TUNNELS_DOWN, "REJECT", "BAD_STATE_VPN"),
+    "pubpriv-12": (_TUNNELS_DOWN, "REJECT", "BAD_STATE_VPN"),
+}
 
 # Batfish's `responsible.type` -> what reach names for the same cause.
 KIND_FOR = {
@@ -95,8 +114,14 @@ def test_reach_agrees_with_batfish(case: dict[str, Any]) -> None:
             snapshot.explain(src, flow["dst_ip"], 80)
         return
     result = snapshot.explain(src, flow["dst_ip"], flow["dst_port"] or 80, _protocol(flow), flow["src_port"])
-    assert result.verdict == case["verdict"], [h.detail for h in result.hops]
     responsible = case.get("responsible") or {}
+    if case["id"] in DIFFERS:
+        _, verdict, reason = DIFFERS[case["id"]]
+        assert (result.verdict, result.reason) == (verdict, reason), [h.detail for h in result.hops]
+        if responsible.get("type") in KIND_FOR:
+            assert responsible["id"] in {n for b in result.blockers for n in (b.id, *(b.groups or []))}
+        return
+    assert result.verdict == case["verdict"], [h.detail for h in result.hops]
     if case["verdict"] == "REJECT":
         assert result.blocked_by is not None
         if case["reason"] in REASON_FOR:
@@ -106,3 +131,25 @@ def test_reach_agrees_with_batfish(case: dict[str, Any]) -> None:
             named = {result.blocked_by.id, *(result.blocked_by.groups or [])}
             assert responsible["id"] in named
             assert result.blocked_by.direction in (responsible.get("direction"), None, "ingress")
+
+
+def test_with_its_tunnels_up_reach_agrees(tmp_path: Path) -> None:
+    """The same snapshot with the VPN's telemetry turned UP: reach then gives Batfish's answers, so the cases
+    above differ by the tunnel state alone. Leaving through the VPN is ACCEPT with `UNKNOWN_DESTINATION`:
+    nothing the snapshot holds stops it, and beyond the VPN gateway nothing is known (README: "Traffic that
+    leaves the snapshot")."""
+    folder = tmp_path / "aws_configs"
+    shutil.copytree(BATFISH / "e2e" / "test-public-private-subnet" / "aws_configs", folder)
+    path = folder / "VpnConnections.json"
+    data = json.loads(path.read_text())
+    for tunnel in data["VpnConnections"][0]["VgwTelemetry"]:
+        tunnel["Status"] = "UP"
+    path.write_text(json.dumps(data))
+    snapshot = Snapshot.load(folder, cache=False)
+    out = snapshot.explain("10.0.1.204", "19.168.0.0", 80, "all")  # pubpriv-9
+    assert (out.verdict, out.reason, out.blocked_by) == ("ACCEPT", "UNKNOWN_DESTINATION", None)
+    assert any("vpn-05044757278685fd3 towards 19.168.0.0/16" in n for n in out.notes)
+    for dst, group in (("10.0.0.47", "sg-0662342465612f419"), ("10.0.1.204", "sg-063f2bb51713c3236")):
+        inbound = snapshot.explain("19.168.5.5", dst, 80, "all")  # pubpriv-11, pubpriv-12
+        assert inbound.reason == "ENI_SG_RULES_MISMATCH" and inbound.blocked_by is not None
+        assert inbound.blocked_by.id == group

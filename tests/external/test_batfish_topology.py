@@ -10,6 +10,8 @@ reach's own answer instead.
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,15 +39,23 @@ SCENARIOS = (
 # outside every VPC at an address; a private one that the VPC routes to its VPN gateway comes in through it.
 ON_PREM = "172.16.5.5"
 
-# Cases where reach's answer differs from Batfish's on purpose: (why, reach's verdict, reach's reason).
+# Cases where reach's answer differs from Batfish's on purpose: (why, reach's verdict, reach's reason). Where
+# Batfish names a responsible component or reason, reach must still name it among its blockers (the walk goes
+# on past the first blocker, as Reachability Analyzer's blocked paths do).
+_TUNNELS_DOWN = (
+    "The snapshot's own telemetry for vpn-03701a53bba3c48b7 says both tunnels are DOWN ('IPSEC IS DOWN'). A "
+    "Site-to-Site VPN connection carries traffic only over a tunnel that is UP, and its BGP session runs inside "
+    "the tunnels, so with both down it has learned no route either; Reachability Analyzer names such a "
+    "connection BAD_STATE_VPN (aws-semantics A.5). Batfish builds the tunnels from the customer router's "
+    "configuration and ignores VgwTelemetry, so Batfish is wrong for this snapshot. With the tunnels UP, reach "
+    "agrees (test_with_its_tunnels_up_reach_agrees)."
+)
 DIFFERS: dict[str, tuple[str, str, str | None]] = {
-    "vgw-5": (
-        "Batfish follows the packet into its model of the on-premises router, which has no route for the VGW's "
-        "own tunnel address. reach stops where the snapshot stops: the VPC's default route sends it out through "
-        "the VPN gateway, and what the customer's router does with it is outside the describe-* data.",
-        "ACCEPT",
-        "ACCEPTED",
-    ),
+    "vgw-1": (_TUNNELS_DOWN, "REJECT", "BAD_STATE_VPN"),
+    "vgw-2": (_TUNNELS_DOWN, "REJECT", "BAD_STATE_VPN"),
+    "vgw-3": (_TUNNELS_DOWN, "REJECT", "BAD_STATE_VPN"),
+    "vgw-4": (_TUNNELS_DOWN, "REJECT", "BAD_STATE_VPN"),
+    "vgw-5": (_TUNNELS_DOWN, "REJECT", "BAD_STATE_VPN"),
     "hyb-2": (
         "Same verdict, other component. Batfish drops 10.40.2.80 at its synthetic ISP's bogon filter; in AWS the "
         "internet gateway itself rejects egress to an RFC 1918 destination (aws-semantics.md §E.5, RA code "
@@ -139,13 +149,17 @@ def test_reach_agrees_with_batfish(case: dict[str, Any]) -> None:
         return
     result = _explain(snapshot, case["flow"])
     trace = [h.detail for h in result.hops]
+    responsible = case.get("responsible") or {}
     if case["id"] in DIFFERS:
         _, verdict, reason = DIFFERS[case["id"]]
         assert (result.verdict, result.reason) == (verdict, reason), trace
+        if responsible.get("type") in KIND_FOR:
+            assert responsible["id"] in {n for b in result.blockers for n in (b.id, *(b.groups or []))}, trace
+        if case["reason"] in REASON_FOR:
+            assert REASON_FOR[case["reason"]] & {b.reason for b in result.blockers}, trace
         return
     expected = "ACCEPT" if case["verdict"].startswith("ACCEPT") else case["verdict"]
     assert result.verdict == expected, trace
-    responsible = case.get("responsible") or {}
     if expected == "REJECT":
         assert result.blocked_by is not None
         if case["reason"] in REASON_FOR:
@@ -161,3 +175,27 @@ def test_reach_agrees_with_batfish(case: dict[str, Any]) -> None:
     for node in case.get("hops", []):
         if node.startswith("tgw-"):
             assert node in {h.id for h in result.hops}, (node, trace)
+
+
+def test_with_its_tunnels_up_reach_agrees(tmp_path: Path) -> None:
+    """test-vpn-gateway with the VPN's telemetry turned UP: the flows from on-premises meet Batfish's blockers
+    first, and the flows out through the VPN leave the snapshot: ACCEPT, `UNKNOWN_DESTINATION`, never
+    "delivered". (vgw-4: Batfish follows the packet into the customer router, which has no route to
+    8.8.8.8; vgw-5: 18.217.248.9 is the gateway's own tunnel address. Both are on the far side of the VPN,
+    which the describe-* data does not describe: reach says so instead of guessing.)"""
+    folder = tmp_path / "aws_configs"
+    shutil.copytree(BATFISH / "e2e" / "test-vpn-gateway" / "aws_configs", folder)
+    path = folder / "VpnConnections.json"
+    data = json.loads(path.read_text())
+    for connection in data["VpnConnections"]:
+        for tunnel in connection.get("VgwTelemetry", []):
+            tunnel.update(Status="UP", AcceptedRouteCount=1)
+    path.write_text(json.dumps(data))
+    snapshot = Snapshot.load(folder, cache=False)
+    assert snapshot.explain(ON_PREM, "10.0.1.204", 80, "all").reason == "ENI_SG_RULES_MISMATCH"  # vgw-1
+    assert snapshot.explain(ON_PREM, "10.0.1.205", 80, "all").reason == "DESTINATION_ADDRESS_UNASSIGNED"  # vgw-2
+    assert snapshot.explain(ON_PREM, "10.0.2.1", 80, "all").reason == "VPC_ADDRESS_NOT_IN_SUBNET"  # vgw-3
+    for dst in ("8.8.8.8", "18.217.248.9"):  # vgw-4, vgw-5
+        out = snapshot.explain("10.0.1.204", dst, 80, "all")
+        assert (out.verdict, out.reason, out.blocked_by) == ("ACCEPT", "UNKNOWN_DESTINATION", None)
+        assert any("learns its routes over BGP" in a for a in out.assumed)

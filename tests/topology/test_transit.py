@@ -158,6 +158,7 @@ def test_vpn_attachment_is_an_exit_and_the_way_back_in(workspace: Make) -> None:
     back_in = [h for h in out.hops if h.return_path and h.kind == "transit-gateway-route-table"]
     assert back_in and back_in[0].id == "tgw-rtb-06dfee6376b32aa70"
     assert out.verdict == "ACCEPT", [h.detail for h in out.hops]
+    assert out.reason == "UNKNOWN_DESTINATION"  # it left through the VPN: beyond that, the snapshot shows nothing
     # on-premises -> payments: comes in through the VPN attachment, routed by the hub table it is associated with
     inbound = snapshot.explain("172.16.8.9", "payments-api", 8080)
     assert inbound.hops[0].kind == "transit-gateway" and vpn in inbound.hops[0].detail
@@ -221,3 +222,29 @@ def test_inspection_vpc_appliance_between_spokes(workspace: Make) -> None:
     assert [h.return_path for h in forwarded] == [False, True]  # both ways through the firewall
     tables = [h.id for h in result.hops if h.kind == "transit-gateway-route-table" and not h.return_path]
     assert tables == ["tgw-rtb-0c24335612c5d7f29", "tgw-rtb-06dfee6376b32aa70"]  # payments-rt, then hub-rt
+
+
+def test_at_equal_length_a_vpc_propagation_beats_a_vpn_propagation(workspace: Make) -> None:
+    """E.8: for identical destinations, "static → prefix-list referenced → VPC propagated → Direct Connect
+    gateway propagated → Connect propagated → VPN propagated". The office announces the hub's own range over
+    the VPN: payments still reaches the hub through its VPC attachment; without that route, the VPN's wins."""
+    ws = workspace(STORY)
+    vpn = "tgw-attach-0vpn00000000000001"
+    ws.edit("describe-transit-gateway-attachments.json", lambda d: d["TransitGatewayAttachments"].append({
+        "TransitGatewayAttachmentId": vpn, "TransitGatewayId": TGW, "ResourceType": "vpn",
+        "ResourceId": "vpn-0f3e2d1c0b9a87654", "State": "available",
+        "Association": {"TransitGatewayRouteTableId": "tgw-rtb-06dfee6376b32aa70", "State": "associated"}}))
+    announced = {"DestinationCidrBlock": "10.0.0.0/16", "Type": "propagated", "State": "active",
+                 "TransitGatewayAttachments": [{"TransitGatewayAttachmentId": vpn, "ResourceType": "vpn"}]}
+    ws.edit("search-transit-gateway-routes-payments-rt.json", lambda d: d["Routes"].insert(0, announced))
+    out = ws.load().explain("payments-api", "artifacts", 443)
+    chosen = next(h for h in out.hops if h.kind == "transit-gateway-route-table" and not h.return_path)
+    assert HUB_ATTACH in chosen.detail and vpn not in chosen.detail
+    assert (out.verdict, out.reason) == ("ACCEPT", "ACCEPTED")
+    # the same announcement for a range no VPC holds is followed out through the VPN
+    wider = dict(announced, DestinationCidrBlock="172.16.0.0/12")
+    ws.edit("search-transit-gateway-routes-payments-rt.json", lambda d: d["Routes"].insert(0, wider))
+    ws.edit("describe-route-tables.json", lambda d: [t["Routes"].append(
+        {"DestinationCidrBlock": "172.16.0.0/12", "TransitGatewayId": TGW, "State": "active"})
+        for t in d["RouteTables"]])
+    assert ws.load().explain("payments-api", "172.16.0.9", 443).reason == "UNKNOWN_DESTINATION"

@@ -1,24 +1,20 @@
-"""Where the snapshot ends: VPN gateways, flows that start outside every VPC, responses coming back in.
+"""Where the snapshot ends: flows that start outside every VPC, responses coming back in.
 
 A flow from an address outside the snapshot comes in the way the destination VPC routes its source back:
 through its VPN gateway, or through a transit gateway's VPN / Direct Connect attachment, when the source is
-a private address or a route names its range (not just a default route); otherwise from the internet. A
-response to a request that left the snapshot (a VPN, an endpoint, a peering the snapshot lacks) comes back
-in through the gateway it left by.
+a private address, a route names its range (not just a default route), or a VPN connection's static route
+holds it; otherwise from the internet. A response to a request that left the snapshot (a VPN, an endpoint, a
+peering the snapshot lacks) comes back in through the gateway it left by.
 """
 
 from __future__ import annotations
 
 from reach.engine.leg import Leg
-from reach.engine.moves import Follow, FromOutside, Internet, Local, Next, Reenter
-from reach.engine.steps import transit_gateway
+from reach.engine.moves import FromOutside, Internet, Local, Next, Reenter
+from reach.engine.steps import transit_gateway, vpn_gateway
+from reach.engine.steps.appliance import redirect
 from reach.model.addr import is_rfc1918, is_rfc6598
 from reach.model.vocabulary import Direction, Kind, Reason
-
-
-def to_vpn_gateway(leg: Leg, move: Follow) -> Next:
-    target = move.route.target_id
-    return leg.leave(Kind.VPN_GATEWAY, target, "leaves the snapshot through a VPN gateway", move.packet)
 
 
 def from_outside(leg: Leg, move: FromOutside) -> Next:
@@ -32,17 +28,17 @@ def from_outside(leg: Leg, move: FromOutside) -> Next:
         tables += [t for t in leg.topology.route_tables_of(vpc.id) if t not in tables]
         for table in tables:
             route = table.lookup(packet.family, packet.src)
-            if route is None or route.state != "active" or (route.cidr.prefixlen == 0 and not private):
+            if route is None or route.state != "active":
+                continue
+            on_premises = vpn_gateway.holds_source(network, route.target_id, packet.family, packet.src)
+            if route.cidr.prefixlen == 0 and not private and not on_premises:
                 continue
             if route.target_kind == Kind.VPN_GATEWAY:
-                leg.hop(
-                    Kind.VPN_GATEWAY,
-                    route.target_id,
-                    f"{packet.src_text} is on the far side of {route.target_id} "
-                    f"({table.id} routes {route.destination} there): it comes in through the VPN",
-                    direction=Direction.INGRESS,
-                )
-                return Local(vpc.id, packet)
+                why = f"{table.id} routes {route.destination} there"
+                if not vpn_gateway.inbound(leg, route.target_id, vpc.id, why, packet):
+                    return None
+                redirected = redirect(leg, route.target_id, vpc.id, packet)
+                return Local(vpc.id, packet) if redirected is False else redirected
             if route.target_kind == Kind.TRANSIT_GATEWAY:
                 entered = transit_gateway.from_outside(leg, route.target_id, table.id, packet)
                 return Internet(packet) if entered is False else entered
@@ -69,7 +65,8 @@ def reenter(leg: Leg, move: Reenter) -> Next:
     )
     for vpc_id in holders:
         if leg.network.subnet_of(vpc_id, packet.family, packet.dst) is not None:
-            return Local(vpc_id, packet)
+            redirected = redirect(leg, gateway_id, vpc_id, packet)
+            return Local(vpc_id, packet) if redirected is False else redirected
     leg.block(
         Kind.ROUTE_TABLE, None, Reason.NO_ROUTE_TO_DESTINATION, f"nothing routes the response to {packet.dst_text}"
     )

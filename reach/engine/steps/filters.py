@@ -15,7 +15,7 @@ from reach.engine.fixes import FilterFix
 from reach.engine.leg import Leg, Record
 from reach.engine.packet import Packet, port_text
 from reach.model.addr import format_address
-from reach.model.decision import REASONS, Crossings, Decided, decision_of, is_filtered
+from reach.model.decision import REASONS, Crossings, Decided, Tracking, connection_tracking, decision_of, is_filtered
 from reach.model.network import Interface, Subnet
 from reach.model.rules import RuleRef, describe_match
 from reach.model.vocabulary import Direction, Kind, Reason
@@ -95,14 +95,36 @@ def security_groups(leg: Leg, filtered: Filtered) -> None:
     network = leg.network
     groups = list(interface.groups)
     label = groups[0] if len(groups) == 1 else interface.id
-    if leg.response:
+    if filtered.decided.unfiltered[filtered.pieces[0][2]]:
         leg.hop(
             Kind.SECURITY_GROUP,
             label,
-            f"response of a tracked connection: {interface.label}'s security "
-            "groups let it through whatever their rules say",
+            f"security groups do not filter traffic with {format_address(packet.family, peer)}, which the "
+            "instance's host answers",
             direction=direction,
         )
+        return
+    if leg.response:
+        service = packet.src_ports[0] if packet.src_ports[0] == packet.src_ports[1] else -1
+        tracked = connection_tracking(network, interface, direction.opposite, packet.family, packet.protocol,
+                                      service, automatic=leg.auto_tracked is not None)
+        if tracked.tracking == Tracking.UNTRACKED:
+            assert tracked.request_rule is not None and tracked.response_rule is not None
+            detail = (
+                f"untracked flow ({tracked.request_rule.detail}; {tracked.response_rule.detail}): the response "
+                "passes by that rule, not by connection tracking, and removing either rule cuts the flow at once"
+            )
+        elif tracked.tracking == Tracking.AUTOMATIC:
+            detail = (
+                f"response of a connection tracked automatically (it came through {leg.auto_tracked}): "
+                f"{interface.label}'s security groups let it through whatever their rules say"
+            )
+        else:
+            detail = (
+                f"response of a tracked connection: {interface.label}'s security groups let it through whatever "
+                "their rules say"
+            )
+        leg.hop(Kind.SECURITY_GROUP, label, detail, direction=direction)
         return
     if not is_filtered(interface):
         leg.note(f"{interface.label} has no security groups (requester-managed): not filtered")
@@ -128,17 +150,24 @@ def security_groups(leg: Leg, filtered: Filtered) -> None:
         )
     discarded = int(decided.discarded[row])
     if discarded >= 0:
-        detail += discarded_reference_detail(rules[discarded], network.group_references[rules[discarded]])
+        lost = leg.groups_lost or (Reason.SG_REFERENCING_SUPPORT, "a transit gateway")
+        detail += discarded_reference_detail(rules[discarded], network.group_references[rules[discarded]], lost)
     absent = [g for g in groups if g not in network.security_groups]
     if absent:
-        detail += (
-            f"; {', '.join(absent)} {'is' if len(absent) == 1 else 'are'} not in the snapshot, so "
-            "their rules are unknown (taken as allowing nothing)"
+        missing = (
+            "the snapshot has no SecurityGroups (describe-security-groups)"
+            if leg.lacks("SecurityGroups")
+            else f"{', '.join(absent)} {'is' if len(absent) == 1 else 'are'} not in the snapshot"
         )
+        detail += f"; {missing}, so the rules of {', '.join(absent)} are unknown (taken as allowing nothing)"
+        leg.assume(f"{missing}: reach took the rules of {', '.join(absent)} as allowing nothing")
+    reason = REASONS[int(decided.sg_reason[row])]
+    if reason == Reason.SG_REFERENCING_SUPPORT and leg.groups_lost is not None:
+        reason = leg.groups_lost[0]  # what discarded the membership: the path knows, the decision does not
     leg.block(
         Kind.SECURITY_GROUP,
         label,
-        REASONS[int(decided.sg_reason[row])],
+        reason,
         detail,
         direction=direction,
         groups=groups,
@@ -152,13 +181,28 @@ def network_acl(leg: Leg, filtered: Filtered) -> None:
     subnet, direction, packet = filtered.subnet, filtered.direction, filtered.packet
     assert subnet is not None
     acl = leg.network.nacl_of(subnet)
-    if acl is None:
+    if filtered.decided.unfiltered[filtered.pieces[0][2]]:
         leg.hop(
             Kind.NETWORK_ACL,
-            None,
-            f"{subnet.id} has no network ACL in the snapshot: assumed to allow",
+            acl.id if acl else None,
+            f"network ACLs do not filter traffic with {format_address(packet.family, filtered.peer)}, which the "
+            "instance's host answers",
             direction=direction,
         )
+        return
+    if acl is None:
+        if leg.lacks("NetworkAcls"):
+            detail = (
+                f"the snapshot has no NetworkAcls (describe-network-acls): reach assumed the network ACL of "
+                f"{subnet.id} allows"
+            )
+        elif subnet.nacl:
+            detail = f"{subnet.id}'s network ACL {subnet.nacl} is not in the snapshot: reach assumed it allows"
+        else:
+            detail = f"no network ACL of the snapshot is associated with {subnet.id}: reach assumed it allows"
+        if subnet.nacl and not leg.lacks("NetworkAcls"):  # otherwise compile's warning, or the whole kind, says it
+            leg.assume(detail)
+        leg.hop(Kind.NETWORK_ACL, None, detail, direction=direction)
         return
     decided, rules = filtered.decided, decision_of(leg.network).registry.rules
     denied = [p for p in filtered.pieces if not decided.nacl_allow[p[2]]]
@@ -206,14 +250,18 @@ def inside(subnet: Subnet, packet: Packet) -> bool:
 # --- what the decision could not resolve, said ---------------------------------------------------------
 
 
-def discarded_reference_detail(ref: RuleRef, group: str) -> str:
+def discarded_reference_detail(ref: RuleRef, group: str, lost: tuple[Reason, str]) -> str:
     """Why a rule that would allow by group membership did not: the way the packet came discarded it."""
     rule = ref.rule or f"a rule of {ref.id}"
-    return (
-        f"; {rule} would allow it as a member of {group}, but it came through a transit gateway "
-        "without security group referencing support, which discards that membership (enable "
-        "SecurityGroupReferencingSupport on the gateway and its VPC attachments, or allow the CIDR)"
-    )
+    reason, where = lost
+    if reason == Reason.SG_REFERENCING_SUPPORT:
+        why = (
+            f"{where} without security group referencing support, which discards that membership (enable "
+            "SecurityGroupReferencingSupport on the gateway and its VPC attachments, or allow the CIDR)"
+        )
+    else:
+        why = f"{where}, which does not preserve security group membership (allow the source's CIDR instead)"
+    return f"; {rule} would allow it as a member of {group}, but it came through {why}"
 
 
 def unknown_reference_detail(found: list[tuple[str, str]], packet: Packet, peer: int) -> str:

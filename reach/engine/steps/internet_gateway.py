@@ -12,6 +12,7 @@ from reach.engine.graph import INTERNET
 from reach.engine.leg import Arrival, End, Leg
 from reach.engine.moves import Enter, Follow, Internet, Local, NatFromInternet, Next
 from reach.engine.packet import Packet
+from reach.engine.steps.appliance import redirect, redirected_around
 from reach.model.addr import IPV4, format_address, is_rfc1918, is_rfc6598
 from reach.model.network import Interface
 from reach.model.vocabulary import Direction, Kind, Reason
@@ -20,8 +21,19 @@ from reach.model.vocabulary import Direction, Kind, Reason
 def out(leg: Leg, move: Follow) -> Next:
     """A route sends the packet to an internet gateway."""
     igw_id, vpc_id, packet = move.route.target_id, move.subnet.vpc_id, move.packet
-    if igw_id not in leg.network.gateways:
+    gateway = leg.network.gateways.get(igw_id)
+    if gateway is None:
         _assumed(leg, igw_id, vpc_id)
+    elif vpc_id not in gateway.vpc_ids:
+        attached = f"attached to {', '.join(gateway.vpc_ids)}" if gateway.vpc_ids else "detached"
+        leg.block(
+            Kind.INTERNET_GATEWAY,
+            igw_id,
+            Reason.BAD_STATE_ATTACHMENT,
+            f"{igw_id} is {attached}, not attached to {vpc_id}: it carries nothing for {vpc_id}",
+            direction=Direction.EGRESS,
+        )
+        return None
     if packet.family == IPV4:
         if is_rfc1918(packet.family, packet.dst) or is_rfc6598(packet.family, packet.dst):
             code = (
@@ -37,13 +49,18 @@ def out(leg: Leg, move: Follow) -> Next:
                 direction=Direction.EGRESS,
             )
             return None
+        if redirected_around(leg, igw_id, vpc_id, packet):
+            return None
         public = _public_address(leg, vpc_id, packet)
         if public is None:
+            private_nat = next((g for g in leg.topology.nat_gateways_of(vpc_id) if g.private_ip == packet.src), None)
             leg.block(
                 Kind.INTERNET_GATEWAY,
                 igw_id,
                 Reason.IGW_PUBLIC_IP_ASSOCIATION_FOR_EGRESS,
-                f"{packet.src_text} has no public IPv4 address, so {igw_id} cannot carry it to the internet",
+                f"{private_nat.id} is a private NAT gateway (no public address): {igw_id} drops its traffic"
+                if private_nat is not None
+                else f"{packet.src_text} has no public IPv4 address, so {igw_id} cannot carry it to the internet",
                 direction=Direction.EGRESS,
             )
             return None
@@ -55,6 +72,8 @@ def out(leg: Leg, move: Follow) -> Next:
         )
         packet = packet.with_(src=public)
     else:
+        if redirected_around(leg, igw_id, vpc_id, packet):
+            return None
         leg.hop(
             Kind.INTERNET_GATEWAY, igw_id, f"{igw_id} carries IPv6 traffic to the internet", direction=Direction.EGRESS
         )
@@ -62,7 +81,7 @@ def out(leg: Leg, move: Follow) -> Next:
 
 
 def _assumed(leg: Leg, igw_id: str, vpc_id: str) -> None:
-    leg.note_once(f"{igw_id} is not in the snapshot: assumed to be an internet gateway attached to {vpc_id}")
+    leg.assume(f"{igw_id} is not in the snapshot: assumed to be an internet gateway attached to {vpc_id}")
 
 
 def egress_only(leg: Leg, move: Follow) -> Next:
@@ -73,6 +92,7 @@ def egress_only(leg: Leg, move: Follow) -> Next:
         leg.block(kind, target, Reason.BAD_STATE_ROUTE, f"{target} carries only IPv6 traffic")
         return None
     leg.hop(kind, target, f"{target} lets IPv6 traffic out (and its responses back in)", direction=Direction.EGRESS)
+    leg.auto_tracked = f"egress-only internet gateway {target}"
     return Internet(packet)
 
 
@@ -129,11 +149,19 @@ def _into(leg: Leg, interface: Interface, packet: Packet, private: int) -> Next:
         if eigw and leg.response and packet.family != IPV4:
             leg.hop(Kind.EGRESS_ONLY_INTERNET_GATEWAY, None, "lets the response of an outbound IPv6 connection in")
             return Local(interface.vpc_id, packet)
+        if leg.lacks("InternetGateways"):  # unknown, not absent: say what was assumed
+            none = (
+                f"the snapshot has no InternetGateways (describe-internet-gateways) and no route of "
+                f"{interface.vpc_id} names one: reach assumed it has no internet gateway"
+            )
+            leg.assume(none)
+        else:
+            none = f"{interface.vpc_id} has no internet gateway"
         leg.block(
             Kind.INTERNET_GATEWAY,
             None,
             Reason.NO_ROUTE_TO_DESTINATION,
-            f"{interface.vpc_id} has no internet gateway, so {packet.dst_text} is unreachable from the internet"
+            f"{none}, so {packet.dst_text} is unreachable from the internet"
             + (" (an egress-only internet gateway lets no connection in)" if eigw else ""),
             direction=Direction.INGRESS,
         )
@@ -141,11 +169,13 @@ def _into(leg: Leg, interface: Interface, packet: Packet, private: int) -> Next:
     if not leg.topology.known(igw):  # only a route names it
         _assumed(leg, igw, interface.vpc_id)
     if packet.family == IPV4 and (is_rfc1918(IPV4, packet.src) or is_rfc6598(IPV4, packet.src)):
+        shared = not is_rfc1918(IPV4, packet.src)
+        code = Reason.IGW_SOURCE_ADDRESS_NOT_IN_RFC1918_INGRESS
         leg.block(
             Kind.INTERNET_GATEWAY,
             igw,
-            Reason.IGW_SOURCE_ADDRESS_NOT_IN_RFC1918_INGRESS,
-            f"{igw} drops traffic from the private address {packet.src_text}",
+            Reason.IGW_SOURCE_ADDRESS_NOT_IN_RFC6598_INGRESS if shared else code,
+            f"{igw} drops traffic from the {'shared (RFC 6598)' if shared else 'private'} address {packet.src_text}",
             direction=Direction.INGRESS,
         )
         return None
@@ -160,4 +190,7 @@ def _into(leg: Leg, interface: Interface, packet: Packet, private: int) -> Next:
         packet = packet.with_(dst=private)
     else:
         leg.hop(Kind.INTERNET_GATEWAY, igw, f"{igw} carries IPv6 traffic in", direction=Direction.INGRESS)
+    redirected = redirect(leg, igw, interface.vpc_id, packet)
+    if redirected is not False:
+        return redirected
     return Enter(leg.subnet(interface.subnet_id, interface.vpc_id, of=interface.id), packet, crossing=True)

@@ -128,7 +128,7 @@ def _targets(
             )
             return None
         if not group.targets_known:
-            leg.note(
+            leg.assume(
                 f"the targets of {group.label} are not in the snapshot (aws elbv2 describe-target-health): "
                 "the path is followed only to the load balancer"
             )

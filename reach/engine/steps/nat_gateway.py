@@ -29,8 +29,13 @@ def to_nat(leg: Leg, move: Follow) -> Next:
     nat_id, subnet, packet = move.route.target_id, move.subnet, move.packet
     gateway = leg.network.gateways.get(nat_id)
     if gateway is None:
+        missing = (
+            "the snapshot has no NatGateways (describe-nat-gateways)" if leg.lacks("NatGateways")
+            else f"{nat_id} is not in the snapshot"
+        )
         leg.block(
-            Kind.NAT_GATEWAY, nat_id, Reason.UNKNOWN_RESOURCE, f"the route's target {nat_id} is not in the snapshot"
+            Kind.NAT_GATEWAY, nat_id, Reason.UNKNOWN_RESOURCE,
+            f"the route's target is {nat_id}, but {missing}: where it sends the packet is unknown",
         )
         return None
     if gateway.state != "available":
@@ -72,6 +77,17 @@ def at_nat(leg: Leg, move: AtNat) -> Next:
             direction=Direction.INGRESS,
         )
         return None
+    vpc_id = gateway.vpc_ids[0] if gateway.vpc_ids else None
+    if vpc_id and leg.transit_hops == 0 and not leg.vpc_holds(vpc_id, packet.family, packet.src):
+        leg.block(
+            Kind.NAT_GATEWAY,
+            gateway.id,
+            Reason.NGW_REQUIRES_SOURCE_IN_VPC,
+            f"{gateway.id} carries only traffic that starts in {vpc_id} (or comes through a transit gateway "
+            f"attachment there); {packet.src_text} comes from a peering, a VPN or Direct Connect",
+            direction=Direction.INGRESS,
+        )
+        return None
     if packet.protocol not in NAT_PROTOCOLS:
         leg.block(
             Kind.NAT_GATEWAY,
@@ -81,6 +97,7 @@ def at_nat(leg: Leg, move: AtNat) -> Next:
         )
         return None
     leg.nat_sessions[gateway.id] = (packet.src, packet.src_ports)
+    leg.auto_tracked = f"NAT gateway {gateway.id}"  # NAT gateways' connections are tracked automatically
     assert gateway.private_ip is not None
     ported = packet.protocol in PORTED
     translated = packet.with_(src=gateway.private_ip, src_ports=NAT_PORTS if ported else packet.src_ports)

@@ -19,6 +19,7 @@ from reach.engine.leg import MAX_TRANSIT_HOPS, Leg
 from reach.engine.moves import Follow, Next, RouteOut
 from reach.engine.packet import Packet
 from reach.engine.steps.filters import subnet_boundary
+from reach.engine.steps.vpn_gateway import transit_vpn_state
 from reach.model.transit import TgwAttachment, TransitGateway
 from reach.model.vocabulary import Direction, Kind, Reason
 
@@ -39,7 +40,8 @@ def enter(leg: Leg, move: Follow) -> Next:
         note = (
             f"{tgw_id} is not in the snapshot: reach assumed it carries the packet on, out of what the snapshot shows"
         )
-        return leg.leave(Kind.TRANSIT_GATEWAY, tgw_id, f"leaves the snapshot through {tgw_id}", packet, note)
+        return leg.leave(Kind.TRANSIT_GATEWAY, tgw_id, f"leaves the snapshot through {tgw_id}", packet, note,
+                         assumed=True)
     if gateway.state != "available":
         leg.block(Kind.TRANSIT_GATEWAY, tgw_id, Reason.BAD_STATE, f"{gateway.label} is {gateway.state}, not available")
         return None
@@ -118,7 +120,8 @@ def reenter(leg: Leg, attachment: TgwAttachment, packet: Packet) -> Next:
     if gateway is None:
         note = f"{attachment.tgw_id} is not in the snapshot: the response comes back from outside what reach can see"
         return leg.leave(
-            Kind.TRANSIT_GATEWAY, attachment.id, f"the response comes back in through {attachment.id}", packet, note
+            Kind.TRANSIT_GATEWAY, attachment.id, f"the response comes back in through {attachment.id}", packet, note,
+            assumed=True,
         )
     leg.hop(
         Kind.TRANSIT_GATEWAY,
@@ -155,6 +158,8 @@ def from_outside(leg: Leg, tgw_id: str, table_id: str, packet: Packet) -> Next |
         f"routes it there): it comes in through {chosen.label} ({chosen.kind} {chosen.resource_id or ''})".rstrip(),
         direction=Direction.INGRESS,
     )
+    if chosen.kind == "vpn":
+        transit_vpn_state(leg, chosen.id, chosen.resource_id, Direction.INGRESS)
     return route_in(leg, gateway, chosen, packet, None)
 
 
@@ -239,9 +244,7 @@ def route_in(leg: Leg, gateway: TransitGateway, came_from: TgwAttachment, packet
         return _into_vpc(leg, gateway, target, packet, az, peered=came_from.kind == "peering")
     if target.kind == "peering":
         return _across_peering(leg, gateway, target, packet)
-    far_side = f"{_OUTSIDE.get(target.kind, target.kind)} {target.resource_id or ''}".rstrip()
-    detail = f"{gateway.label} sends it out through {target.label} ({far_side}): it leaves the snapshot"
-    return leg.leave(Kind.TRANSIT_GATEWAY, target.id, detail, packet)
+    return _out_through(leg, gateway, target, packet, f"towards {route.destination} ({table.id}, {route.origin})")
 
 
 def _held_by_attached_vpc(leg: Leg, gateway: TransitGateway, packet: Packet) -> TgwAttachment | None:
@@ -265,7 +268,7 @@ def _learned_exit(leg: Leg, gateway: TransitGateway, table_id: str, packet: Pack
     attachment = leg.network.transit.attachment(gateway.id, table.learned[0])
     if attachment is None or attachment.state != "available":
         return None
-    leg.note(
+    leg.assume(
         f"{table.id} learns routes over BGP from {attachment.label} ({attachment.kind}), which the "
         f"snapshot does not list: reach assumed that attachment announces {packet.dst_text}"
     )
@@ -274,9 +277,18 @@ def _learned_exit(leg: Leg, gateway: TransitGateway, table_id: str, packet: Pack
         table.id,
         f"{table.label} routes {packet.dst_text} to {attachment.id} (learned over BGP: assumed)",
     )
-    far_side = f"{attachment.kind} {attachment.resource_id or ''}".rstrip()
-    detail = f"{gateway.label} sends it out through {attachment.label} ({far_side}): it leaves the snapshot"
-    return leg.leave(Kind.TRANSIT_GATEWAY, attachment.id, detail, packet)
+    return _out_through(leg, gateway, attachment, packet, f"towards {packet.dst_text} (learned over BGP: assumed)")
+
+
+def _out_through(leg: Leg, gateway: TransitGateway, target: TgwAttachment, packet: Packet, towards: str) -> Next:
+    """Out through a VPN, Direct Connect or Connect attachment: the path leaves the modelled network (a VPN
+    whose tunnels are all DOWN carries nothing)."""
+    far_side = f"{_OUTSIDE.get(target.kind, target.kind)} {target.resource_id or ''}".rstrip()
+    detail = f"{gateway.label} sends it out through {target.label} ({far_side}): it leaves the snapshot"
+    leg.hop(Kind.TRANSIT_GATEWAY, target.id, detail, direction=Direction.EGRESS)
+    if target.kind == "vpn":
+        transit_vpn_state(leg, target.id, target.resource_id, Direction.EGRESS)
+    return leg.exit(Kind.TRANSIT_GATEWAY, target.id, packet, f"through {target.label} ({far_side}) {towards}")
 
 
 def _no_route(leg: Leg, gateway: TransitGateway, table_id: str, packet: Packet) -> None:
@@ -323,7 +335,8 @@ def _into_vpc(
     network = leg.network
     if not leg.topology.has_vpc(vpc_id):
         note = f"{vpc_id} (behind {target.id}) is not in the snapshot: the path leaves what reach can see"
-        return leg.leave(Kind.TRANSIT_GATEWAY, target.id, f"{gateway.label} sends it to {vpc_id}", packet, note)
+        return leg.leave(Kind.TRANSIT_GATEWAY, target.id, f"{gateway.label} sends it to {vpc_id}", packet, note,
+                         assumed=True)
     zone = _zone(leg, target, packet, az)
     subnet_id = target.subnet_in(zone)
     entry = network.subnets.get(subnet_id or "")
@@ -336,7 +349,14 @@ def _into_vpc(
         )
         return None
     # group membership survives only with referencing support on both, and never across a TGW peering
-    leg.groups_kept = gateway.sg_referencing and target.sg_referencing and not peered
+    if peered:
+        leg.discard_groups(Reason.SG_REFERENCING_SUPPORT, f"a peering of transit gateway {gateway.label}")
+    elif not (gateway.sg_referencing and target.sg_referencing):
+        leg.discard_groups(Reason.SG_REFERENCING_SUPPORT, f"transit gateway {gateway.label}")
+    elif leg.groups_kept is None:
+        leg.groups_kept = True
+    if not leg.response:
+        leg.auto_tracked = f"the attachment {target.id}"  # transit gateway attachments are tracked automatically
     leg.hop(
         Kind.TRANSIT_GATEWAY,
         gateway.id,
@@ -383,7 +403,8 @@ def _across_peering(leg: Leg, gateway: TransitGateway, target: TgwAttachment, pa
     peer_side = transit.attachment(peer_id, target.id)
     if peer is None or peer_side is None:
         note = f"{peer_id}, the peer of {gateway.id} over {target.id}, is not in the snapshot: the path leaves it there"
-        return leg.leave(Kind.TRANSIT_GATEWAY, target.id, f"{target.label} carries it to {peer_id}", packet, note)
+        return leg.leave(Kind.TRANSIT_GATEWAY, target.id, f"{target.label} carries it to {peer_id}", packet, note,
+                         assumed=True)
     where = f" in {peer.region}" if peer.region and peer.region != gateway.region else ""
     leg.hop(
         Kind.TRANSIT_GATEWAY,

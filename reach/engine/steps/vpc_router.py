@@ -14,6 +14,7 @@ from reach.engine.leg import MAX_ROUTINGS, Arrival, End, Leg
 from reach.engine.moves import (
     AtBalancer,
     AtNat,
+    AtService,
     Enter,
     Follow,
     Local,
@@ -22,16 +23,30 @@ from reach.engine.moves import (
     Send,
     Unmasquerade,
 )
-from reach.engine.steps.appliance import source_dest_check
+from reach.engine.steps.appliance import forwards, source_dest_check
 from reach.engine.steps.endpoint import endpoint_hint, interface_endpoint_note
 from reach.engine.steps.filters import Filtered, decide, inside, network_acl, security_groups, subnet_boundary
+from reach.engine.steps.vpn_gateway import propagated_route, propagation_hint
 from reach.model.addr import format_address
 from reach.model.network import Interface
+from reach.model.services import NOT_FORWARDED, service_at
 from reach.model.vocabulary import Direction, Kind, Reason
 
 
 def send(leg: Leg, move: Send) -> Next:
     interface, packet = move.interface, move.packet
+    service = service_at(leg.network, interface, packet.family, packet.dst)
+    if service is not None and interface.holds(packet.family, packet.src):
+        return AtService(interface, packet, service)
+    if any(c.contains(packet.family, packet.dst) for c in NOT_FORWARDED):
+        leg.block(
+            Kind.ROUTE_TABLE,
+            None,
+            Reason.NO_ROUTE_TO_DESTINATION,
+            f"{packet.dst_text} is a link-local or AWS-reserved address, which no route carries: the VPC router "
+            "never forwards it",
+        )
+        return None
     record = leg.observe(interface.id, Direction.EGRESS, packet)
     if not source_dest_check(leg, interface, packet, Direction.EGRESS, record):
         leg.hop(
@@ -75,8 +90,11 @@ def route_out(leg: Leg, move: RouteOut) -> Next:
             f"assumed for {subnet.id}, which is not in the snapshot: the subnet's own table may route it",
         )
         return None
+    route = propagated_route(leg, table, packet, route) or route
     if route is None:
         hint, fix = endpoint_hint(leg, table, packet)
+        if not hint:
+            hint, fix = propagation_hint(leg, table, packet)
         leg.block(
             Kind.ROUTE_TABLE,
             table.id,
@@ -85,7 +103,19 @@ def route_out(leg: Leg, move: RouteOut) -> Next:
             fix_context=KnownFix(fix) if fix else RouteFix(packet),
         )
         return None
+    if route.target_kind == Kind.VPN_GATEWAY:
+        # a route to a VPN gateway (propagated, more specific than the local route) never beats the local route
+        local = [r for r in table.routes if r.target_kind == "local" and r.cidr.contains(packet.family, packet.dst)]
+        route = local[0] if local else route
     leg.last_route = (table, route)
+    tied = sorted({r.target_id for r in table.routes if r.cidr == route.cidr and r.priority == route.priority} - {
+        route.target_id}) if route.destination.startswith("pl-") else []  # only prefix lists can tie
+    if tied:  # overlapping prefix lists to different targets (aws-semantics E.4): AWS picks one, at random
+        leg.note(
+            f"{table.id} has routes to {route.cidr} through {route.target_id} and {', '.join(tied)} at the same "
+            f"priority (overlapping prefix lists): AWS picks one at random and keeps it; reach followed "
+            f"{route.destination} to {route.target_id}, the first in the snapshot's order"
+        )
     if route.state != "active":
         leg.block(
             Kind.ROUTE_TABLE,
@@ -109,10 +139,12 @@ def _leave_subnet(leg: Leg, move: RouteOut) -> None:
 def _without_table(leg: Leg, move: RouteOut) -> Next:
     """No route table is known for the subnet: the VPC's local route still applies."""
     subnet, packet = move.subnet, move.packet
+    if leg.lacks("RouteTables"):
+        missing = "the snapshot has no RouteTables (describe-route-tables)"
+    else:
+        missing = f"no route table of the snapshot is associated with {subnet.id}, and its VPC's main one is unknown"
     if leg.vpc_holds(subnet.vpc_id, packet.family, packet.dst):
-        leg.hop(
-            Kind.ROUTE_TABLE, None, f"{subnet.id} has no route table in the snapshot; the VPC's local route applies"
-        )
+        leg.hop(Kind.ROUTE_TABLE, None, f"{missing}: the VPC's local route applies")
         return Local(subnet.vpc_id, packet)
     if not leg.topology.subnet_known(subnet.id):
         leg.block(
@@ -127,7 +159,7 @@ def _without_table(leg: Leg, move: RouteOut) -> Next:
         Kind.ROUTE_TABLE,
         None,
         Reason.NO_ROUTE_TO_DESTINATION,
-        f"{subnet.id} has no route table in the snapshot, so nothing routes {packet.dst_text}",
+        f"{missing}: reach assumed {subnet.id} has only its VPC's local route, which does not hold {packet.dst_text}",
     )
     return None
 
@@ -205,6 +237,7 @@ def _receive(leg: Leg, filtered: Filtered, receiver: Interface) -> Next:
             f"{receiver.label} forwards (source/destination check off)",
             direction=Direction.INGRESS,
         )
+        forwards(leg, receiver, packet)
         return Send(receiver, packet)
     if leg.response and receiver.id in leg.appliance_sessions:  # a NAT instance's answer
         return Unmasquerade(receiver, packet)
