@@ -313,7 +313,9 @@ class InterfaceDecision:
 
     def unfiltered(self, rows: Crossings) -> np.ndarray:
         """Rows whose peer is something the host answers (a link-local service, the interface's VPC DNS, its
-        subnet's router): neither security groups nor network ACLs filter them."""
+        subnet's router) — a request going to it, or its answer coming back: neither security groups nor
+        network ACLs filter them. (Such a service never opens a connection: a request from its address, or a
+        response to it, is filtered like any other.)"""
         found = np.zeros(len(rows), dtype=bool)
         if len(rows) < _MEMO_FROM:
             if not any(lo in self._service_lo for lo in rows.peer_lo.tolist()):
@@ -330,7 +332,7 @@ class InterfaceDecision:
         router = (cidr[:, :, 0] == family[:, None]) & (cidr[:, :, 1] == rows.peer_hi[:, None])
         router &= cidr[:, :, 2] + np.uint64(1) == rows.peer_lo[:, None]  # an unused slot's family is 0
         found |= known & router.any(axis=1)
-        return found
+        return found & (rows.egress != rows.response)
 
     def decide(self, rows: Crossings) -> Decided:
         n = len(rows)

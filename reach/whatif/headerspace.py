@@ -31,6 +31,7 @@ from reach.model.decision import REASONS, Crossings, decision_of, is_filtered
 from reach.model.match import Probe
 from reach.model.network import Interface, Network, Route, Subnet
 from reach.model.rules import RuleLine, RuleTable, describe_match, protocol_name
+from reach.model.services import service_addresses
 from reach.model.space import NAMED as _NAMED
 from reach.model.space import PORTS as _PORTS
 from reach.model.space import TYPES as _TYPES
@@ -145,6 +146,8 @@ def _evaluate(
 ) -> list[_Cell]:
     hull = (min(b.peer.start for b in boxes if b.peer), max(b.peer.end for b in boxes if b.peer))
     local = [(c.start, c.end) for c in was.local + now.local if c.family == family]
+    # the host-served addresses (Amazon DNS, metadata...) are decided apart: each its own cell
+    local += [(c.start, c.end) for stack in (was, now) for c in service_addresses(stack.network) if c.family == family]
     addresses = _cuts(*hull, [(x.peer.start, x.peer.end) for x in deciding if x.peer] + local)
     ports = _cuts(*ports_domain, [(x.port_lo, x.port_hi) for x in deciding]) if ports_domain != (0, 0) else [(0, 0)]
     codes = _cuts(*codes_domain, [(x.code_lo, x.code_hi) for x in deciding]) if codes_domain != (0, 0) else [(0, 0)]

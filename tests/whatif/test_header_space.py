@@ -98,9 +98,16 @@ def test_an_acl_deny_flips_only_what_leaves_the_subnet(web: dict[str, Any]) -> N
     }
     [changed] = flips(web["snap"], [deny])
     assert changed.direction == "egress" and changed.flow.protocol == "udp" and changed.dst_ports == "53"
-    assert addresses(changed.dst_ranges or []) == set(
-        ipaddress.IPv4Network("10.0.0.0/16").address_exclude(ipaddress.IPv4Network("10.0.1.0/24"))
-    )  # DNS inside the subnet never crosses the ACL
+    # DNS inside the subnet never crosses the ACL; and no ACL blocks what the host answers: the VPC's Amazon
+    # DNS (10.0.0.2) and each subnet's router (its base + 1)
+    network = web["snap"].network
+    unfiltered = {ipaddress.ip_network("10.0.0.2/32")} | {
+        ipaddress.ip_network(f"{ipaddress.ip_address(c.start + 1)}/32")
+        for subnet in network.subnets.values() for c in subnet.cidrs if c.family == 4}
+    expected = {ipaddress.ip_network("10.0.0.0/16")}
+    for hole in [ipaddress.ip_network("10.0.1.0/24"), *unfiltered]:
+        expected = {part for net in expected for part in (net.address_exclude(hole) if hole.subnet_of(net) else [net])}
+    assert addresses(changed.dst_ranges or []) == expected
     assert changed.blocked_by is not None and (changed.blocked_by.id, changed.blocked_by.rule) == (web["acl"], 50)
 
 
