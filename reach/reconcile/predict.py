@@ -21,7 +21,7 @@ from reach.model.classes import AddressClasses
 from reach.model.decision import Crossings, decision_of
 from reach.model.network import Network
 from reach.model.protocols import ECHO_REPLY, ECHO_REQUEST, ICMP_FAMILY, PORTED
-from reach.reconcile.arrays import Packer, bit_width, local_dense
+from reach.reconcile.arrays import Packer, bit_width, local_dense, mix64
 from reach.reconcile.place import InterfaceIndex
 
 
@@ -74,6 +74,7 @@ class Predictor:
         self._keys = np.zeros(0, dtype=np.int64)
         self._results = np.zeros((0, 4), dtype=np.int32)  # reject, ref, sg_ref, nacl_ref
         self.evaluated_keys = 0
+        self.key_hashes: list[np.ndarray] = []  # of the keys decided: the same in every process
 
     # ----- per record ----------------------------------------------------------------------------
 
@@ -93,6 +94,7 @@ class Predictor:
         if not known.all():
             new = np.unique(distinct[order][~known], return_index=True)[1]
             rows = first[order[~known][new]]
+            self.key_hashes.append(mix64(*(c[rows] for c in columns[:6])))
             self._remember(distinct[order][~known][new], self._evaluate(*(c[rows] for c in columns[:6])))
             pos = np.searchsorted(self._keys, distinct[order])
         results = np.empty((len(order), 4), dtype=np.int32)
