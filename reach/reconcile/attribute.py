@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from reach.reconcile.arrays import distinct
+from reach.reconcile.arrays import dense, distinct
 
 SKETCH = 4096
 
@@ -35,12 +35,12 @@ class DistinctCounter:
         self._limit = np.zeros(0, dtype=np.int64)
 
     def _numbers(self, names: np.ndarray) -> np.ndarray:
-        distinct_names, inverse = np.unique(names, return_inverse=True)
+        distinct_names, inverse = dense(names)
         numbers = np.array([self._number.setdefault(int(g), len(self._number)) for g in distinct_names.tolist()],
                            dtype=np.int64)
         if len(self._number) > len(self._names):
             self._names = np.array(list(self._number), dtype=np.int64)
-        return numbers[inverse.reshape(-1)]
+        return numbers[inverse]
 
     def add(self, ref: np.ndarray, response: np.ndarray, hashes: np.ndarray) -> None:
         if not len(ref):

@@ -21,9 +21,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 # Held in memory per store before it is written out; a worker process holds one store.
-BUDGET_BYTES = 96 << 20
+BUDGET_BYTES = 48 << 20
 # DuckDB's own memory while folding; past it, DuckDB spills to the same folder.
-DUCKDB_MEMORY = "384MB"
+DUCKDB_MEMORY = "256MB"
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class Table:
     keys: tuple[str, ...]
     values: Mapping[str, str]
     unsigned: tuple[str, ...] = ()  # uint64 columns (addresses); every other column is int64
+    compact: bool = True  # whether folding in memory pays (keys repeat across chunks) before spilling
 
     def fold_sql(self, source: str, where: str = "") -> str:
         keys = ", ".join(f'"{k}"' for k in self.keys)
@@ -102,7 +103,7 @@ class CellStore(_SentAsArrow):
         """Fold each table's parts in memory: repeated keys across chunks collapse."""
         held = 0
         for name, parts in self.parts.items():
-            if len(parts) > 1:
+            if len(parts) > 1 and self.tables[name].compact:
                 parts[:] = [self.tables[name].fold_arrow(pa.concat_tables(parts))]
             held += sum(p.nbytes for p in parts)
         self._held = held
@@ -116,7 +117,7 @@ class CellStore(_SentAsArrow):
                 continue
             path = os.path.join(self.spool, f"{name}-{uuid.uuid4().hex}.parquet")
             table = pa.concat_tables(parts)
-            pq.write_table(table, path, compression="zstd")
+            pq.write_table(table, path, compression="lz4")
             self.spilled_bytes += os.path.getsize(path)
             self.files.setdefault(name, []).append(path)
         self.parts = {}

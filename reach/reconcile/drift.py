@@ -71,7 +71,7 @@ _VALUES = {"records": "sum", "first": "min", "last": "max", "end": "max"}
 # The per-key tables, folded by their keys (cells.py). `slot` packs a key's interface, direction, response,
 # protocol and service port; `ref` is the deciding rule's stable id (refs.py), -1 when nothing rejects.
 TOTALS = Table(("slot", "ref", "accept"), _VALUES)
-DETAIL = Table(("slot", "ref", "bucket", "accept"), _VALUES)
+DETAIL = Table(("slot", "ref", "bucket", "accept"), _VALUES, compact=False)  # minutes rarely repeat across chunks
 GROUPS = Table(tuple(_KEYS), {"records": "sum", "first_seen": "min", "last_seen": "max", "dst_lo": "min",
                               "dst_hi": "max", "src_lo": "min", "src_hi": "max"},
                unsigned=("sh", "sl", "dh", "dl"))

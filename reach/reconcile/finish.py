@@ -122,7 +122,7 @@ def finish(partial: Partial, network: Network, *, read_stats: FlowLogStats | Non
         unknown_interface=sum(p.unknown_interface.values()), unplaceable=sum(p.unplaceable.values()),
         responses=partial.responses,
         response_methods={name: int(partial.methods[i]) for i, name in enumerate(METHOD_NAMES)},
-        keys=len(partial.key_hashes),
+        keys=len(np.unique(np.concatenate(partial.key_hashes))) if partial.key_hashes else 0,
         first_seen=span["first"][0].as_py() if seen else None,
         last_seen=span["last"][0].as_py() if seen else None,
         spilled_bytes=partial.cells.spilled_bytes,
@@ -178,10 +178,10 @@ def _blocking(partial: Partial, out: dict[str, pa.Table], mapping: dict[int, int
     found = timelines(series.table(), series.seconds)
     rule_timelines = {(key // 2, key % 2): timeline for key, timeline in found.items()}
     table = out["blocking"]
+    refs = to_registry(table["ref"].to_numpy(), mapping).tolist()
     result = []
-    for stable, response, records, first, last in zip(*(table[n].to_pylist() for n in table.column_names),
-                                                      strict=True):
-        ref = int(to_registry(np.array([stable]), mapping)[0])
+    for ref, stable, response, records, first, last in zip(
+            refs, *(table[n].to_pylist() for n in table.column_names), strict=True):
         key = (ref, int(response))
         rule = registry.rules[ref]
         flows, estimated = partial.flows.count((stable, int(response)))

@@ -248,10 +248,13 @@ def _phase_one(pool: Executor, tasks: list[Task]) -> list[TaskResult]:
         if not redo:
             return results
         again = {t.index: t for t in redo}
+        decided = [r.partial.key_hashes for r in results if r.task.index in again]  # a process decides a key once
         for r in results:
             if r.task.index in again:
                 r.partial.cells.remove_files()
-        results = [r for r in results if r.task.index not in again] + list(pool.map(_read, redo))
+        redone = list(pool.map(_read, redo))
+        redone[0].partial.key_hashes.extend(k for hashes in decided for k in hashes)
+        results = [r for r in results if r.task.index not in again] + redone
         results.sort(key=lambda r: r.task.index)
 
 

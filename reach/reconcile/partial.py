@@ -32,7 +32,7 @@ class Partial:
     responses: int = 0
     methods: np.ndarray = field(default_factory=lambda: np.zeros(3, dtype=np.int64))
     placing: PlaceStats = field(default_factory=PlaceStats)
-    key_hashes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))  # kernel keys decided
+    key_hashes: list[np.ndarray] = field(default_factory=list)  # of the kernel keys decided (counted at the end)
     flows: DistinctCounter = field(default_factory=DistinctCounter)  # distinct flows per blocking rule
     rules: RuleSeries = field(default_factory=RuleSeries)
     refs: dict[int, tuple[RuleRef, bool]] = field(default_factory=dict)  # stable id -> rule
@@ -51,7 +51,7 @@ class Partial:
         self.responses += other.responses
         self.methods = self.methods + other.methods
         self.placing.merge(other.placing)
-        self.key_hashes = np.union1d(self.key_hashes, other.key_hashes)
+        self.key_hashes.extend(other.key_hashes)
         self.flows.merge(other.flows)
         self.rules.merge(other.rules)
         self.refs.update(other.refs)
