@@ -74,7 +74,7 @@ class Predictor:
         self._keys = np.zeros(0, dtype=np.int64)
         self._results = np.zeros((0, 4), dtype=np.int32)  # reject, ref, sg_ref, nacl_ref
         self.evaluated_keys = 0
-        self.key_hashes: list[np.ndarray] = []  # of the keys decided: the same in every process
+        self.key_hashes: list[np.ndarray] = []  # of the keys asked for: the same in every process
 
     # ----- per record ----------------------------------------------------------------------------
 
@@ -86,6 +86,10 @@ class Predictor:
         columns = [interface, egress, response, protocol, port_class, peer_class, service_port]
         first, row = local_dense(columns, [*self._packer.widths, 16])
         distinct = self._packer.pack([c[first] for c in columns[:6]])
+        # the keys this input needs, decided now or before (the cache outlives one input)
+        self.key_hashes.append(mix64(*(c[first] for c in columns[:6])))
+        if len(self.key_hashes) > 8:
+            self.key_hashes = [np.unique(np.concatenate(self.key_hashes))]
         order = np.argsort(distinct)
         pos = np.searchsorted(self._keys, distinct[order])
         known = np.zeros(len(order), dtype=bool)
@@ -94,7 +98,6 @@ class Predictor:
         if not known.all():
             new = np.unique(distinct[order][~known], return_index=True)[1]
             rows = first[order[~known][new]]
-            self.key_hashes.append(mix64(*(c[rows] for c in columns[:6])))
             self._remember(distinct[order][~known][new], self._evaluate(*(c[rows] for c in columns[:6])))
             pos = np.searchsorted(self._keys, distinct[order])
         results = np.empty((len(order), 4), dtype=np.int32)
