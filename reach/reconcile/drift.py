@@ -267,8 +267,9 @@ def timelines(table: pa.Table, seconds: int, keys: np.ndarray | None = None) -> 
         cells, inverse = np.unique(bucket[part] * seconds // width, return_inverse=True)
         accepted = np.bincount(inverse, weights=records[part] * accept[part], minlength=len(cells))
         total = np.bincount(inverse, weights=records[part], minlength=len(cells))
-        out[int(key[part[0]])] = Timeline(seconds=width, buckets=[
-            TimelineBucket(start=int(c) * width, accept=int(a), reject=int(t - a))
+        # built without validation: thousands of timelines of plain ints, checked by construction
+        out[int(key[part[0]])] = Timeline.model_construct(seconds=width, buckets=[
+            TimelineBucket.model_construct(start=int(c) * width, accept=int(a), reject=int(t - a))
             for c, a, t in zip(cells.tolist(), accepted.tolist(), total.tolist(), strict=True)])
     return out
 

@@ -15,6 +15,7 @@ worker, and what comes back is partial aggregates (or the names of files that ho
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pickle
 import shutil
@@ -26,7 +27,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from reach.errors import FlowLogError
-from reach.flowlogs import FlowLogStats, read_flow_logs
+from reach.flowlogs import FlowLogStats, read_flow_logs, sources
 from reach.flowlogs.fields import header_fields, parse_log_format, split_fields
 from reach.flowlogs.filters import Filters
 from reach.flowlogs.reader import not_flow_logs
@@ -90,10 +91,10 @@ def plan(sources: Sequence[str], jobs: int, log_format: tuple[str, ...] | None,
             continue
         for path in local_files(Path(source), Filters()):
             size = path.stat().st_size
-            if size <= range_bytes or not _is_plain_text(path):
+            if jobs <= 1 or size <= range_bytes or not _is_plain_text(path):  # ranges are for sharing out
                 tasks.append(Task(len(tasks), s, str(path)))
                 continue
-            parts = max(2, min(size // range_bytes + 1, 4 * jobs)) if jobs > 1 else size // range_bytes + 1
+            parts = min(size // range_bytes + 1, jobs)  # a share per worker: every partial costs a merge
             header = _header(path)
             fmt = header or log_format
             for k, (start, end) in enumerate(line_ranges(path, int(parts))):
@@ -118,16 +119,21 @@ class _Settings:
     profile: str | None
     region: str | None
     quiet: bool = True  # no progress line (workers never draw one)
+    in_process: bool = False  # tasks run in the calling process, one after another
 
 
 _network: Network | None = None
 _settings = _Settings(None, True, "", None, None)
 
 
+WORKER_BLOCK = 8 << 20  # a worker reads text in blocks this big: less in flight per process, same speed
+
+
 def _start_worker(network: bytes, settings: _Settings) -> None:
     global _network, _settings
     _network = pickle.loads(network)
     _settings = settings
+    sources.BLOCK_SIZE = WORKER_BLOCK
 
 
 def _read(task: Task) -> TaskResult:
@@ -168,7 +174,9 @@ def _resolve(pieces: list[tuple[int, Partial]]) -> Partial:
 
 def _send_light(partial: Partial) -> None:
     """What goes back to the parent stays small: per-key tables past a few MB and every held record go to
-    the spool as files."""
+    the spool as files (in a worker process; in the calling one nothing travels)."""
+    if _network is not None and _settings.in_process:
+        return
     if partial.cells.held_bytes > (8 << 20):
         partial.cells.spill()
     if partial.candidates.rows:
@@ -216,7 +224,7 @@ class _InProcess(Executor):
 def _pool(network: Network, settings: _Settings, workers: int) -> Executor:
     if workers <= 1:
         global _network, _settings
-        _network, _settings = network, settings
+        _network, _settings = network, dataclasses.replace(settings, in_process=True)
         return _InProcess()
     payload = pickle.dumps(network, protocol=pickle.HIGHEST_PROTOCOL)
     return ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_start_worker,

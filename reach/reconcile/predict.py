@@ -22,6 +22,7 @@ from reach.model.decision import Crossings, decision_of
 from reach.model.network import Network
 from reach.model.protocols import ECHO_REPLY, ECHO_REQUEST, ICMP_FAMILY, PORTED
 from reach.reconcile.arrays import Packer, bit_width, local_dense, mix64
+from reach.reconcile.arrays import distinct as distinct_values
 from reach.reconcile.place import InterfaceIndex
 
 
@@ -89,7 +90,7 @@ class Predictor:
         # the keys this input needs, decided now or before (the cache outlives one input)
         self.key_hashes.append(mix64(*(c[first] for c in columns[:6])))
         if len(self.key_hashes) > 8:
-            self.key_hashes = [np.unique(np.concatenate(self.key_hashes))]
+            self.key_hashes = [distinct_values(np.concatenate(self.key_hashes).view(np.int64)).view(np.uint64)]
         order = np.argsort(distinct)
         pos = np.searchsorted(self._keys, distinct[order])
         known = np.zeros(len(order), dtype=bool)

@@ -60,6 +60,8 @@ class _Line:
     def _fit(self) -> None:
         """Each family keeps at most PEERS_KEPT peers, widened as one: the narrowest prefix that fits them
         all, whatever the order they came in (so parts merge into what one pass makes)."""
+        if len(self.peers) <= PEERS_KEPT:
+            return
         for family, (bits, step) in ((4, (32, 8)), (6, (128, 16))):
             while sum(1 for p in self.peers if p[0] == family) > PEERS_KEPT:
                 length = self.prefix[family] = max(0, self.prefix[family] - step)

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from reach.api import Snapshot
 from reach.cli import app
 from reach.flowlogs import read_flow_logs
-from reach.reconcile import CloudTrail, Reconciler, reconcile
+from reach.reconcile import CloudTrail, Reconciler, ReconcileResult, reconcile
 from reach.reconcile.parallel import reconcile_sources
 from tests.reconcile import synthetic
 
@@ -31,18 +31,30 @@ CASES = [
 ]
 
 
+SPILL_NOTE = "per-key counts outgrew memory"
+
+
+def answer(result: ReconcileResult) -> dict[str, Any]:
+    """The answer, less how it was computed: whether and how much per-key state went to disk depends on the
+    engine and its budgets, never what it reports."""
+    out = result.model_dump()
+    out["summary"].pop("spilled_bytes")
+    out["notes"] = [n for n in out["notes"] if not n.startswith(SPILL_NOTE)]
+    return out
+
+
 def one_process(snapshot: Path, logs: Path, trail: CloudTrail | None = None) -> dict[str, Any]:
     network = Snapshot.load(snapshot).network
     stream = read_flow_logs([str(logs)], quiet=True)
-    return reconcile(network, stream, read_stats=stream.stats, cloudtrail=trail).model_dump()
+    return answer(reconcile(network, stream, read_stats=stream.stats, cloudtrail=trail))
 
 
 def split(snapshot: Path, sources: list[str], trail: CloudTrail | None = None, jobs: int = 4,
           range_bytes: int = 600) -> dict[str, Any]:
     """Workers on byte ranges of `range_bytes` (the input never counts as small enough for one process)."""
     network = Snapshot.load(snapshot).network
-    return reconcile_sources(network, sources, jobs=jobs, cloudtrail=trail, range_bytes=range_bytes,
-                             small_input=0).model_dump()
+    return answer(reconcile_sources(network, sources, jobs=jobs, cloudtrail=trail, range_bytes=range_bytes,
+                                    small_input=0))
 
 
 @pytest.mark.parametrize(("snapshot", "logs", "trail"), CASES, ids=[f"{c[1].split('/')[0]}:{c[0]}" for c in CASES])
@@ -89,7 +101,7 @@ def test_a_file_split_at_any_line_tells_responses_and_reconciles_as_the_whole(tm
         (folder / "a.log").write_bytes(b"".join(lines[:k]))
         (folder / "b.log").write_bytes(b"".join(lines[k:]))
         # one task per file, each its own partial: the pairs across the cut meet only when partials fold
-        parts = reconcile_sources(network, [str(folder)], jobs=1).model_dump()
+        parts = answer(reconcile_sources(network, [str(folder)], jobs=1))
         assert parts == whole, f"split after line {k}"
 
 
@@ -105,7 +117,7 @@ def test_a_header_half_way_through_a_file_reads_every_byte_range_in_its_format(t
     (tmp_path / "logs" / "mixed.log").write_bytes(body)
     whole = one_process(synthetic.SNAPSHOT, tmp_path / "logs")
     assert whole["summary"]["unparsable"] == 0
-    assert split(synthetic.SNAPSHOT, [str(tmp_path / "logs")], jobs=2, range_bytes=4096) == whole
+    assert split(synthetic.SNAPSHOT, [str(tmp_path / "logs")], jobs=4, range_bytes=4096) == whole
 
 
 def test_per_key_counts_that_outgrow_memory_go_to_disk_and_stay_exact(web_logs: Path) -> None:
@@ -116,12 +128,9 @@ def test_per_key_counts_that_outgrow_memory_go_to_disk_and_stay_exact(web_logs: 
     reconciler.state.cells.budget = 1
     for batch in stream:
         reconciler.add(batch)
-    spilled = reconciler.result(stream.stats).model_dump()
-    whole = one_process(synthetic.SNAPSHOT, web_logs)
-    assert spilled["summary"].pop("spilled_bytes") > 0 and whole["summary"].pop("spilled_bytes") == 0
-    assert any("went to disk" in note for note in spilled["notes"])
-    spilled["notes"] = [n for n in spilled["notes"] if "went to disk" not in n]
-    assert spilled == whole
+    result = reconciler.result(stream.stats)
+    assert result.summary.spilled_bytes > 0 and any(n.startswith(SPILL_NOTE) for n in result.notes)
+    assert answer(result) == one_process(synthetic.SNAPSHOT, web_logs)
 
 
 runner = CliRunner()

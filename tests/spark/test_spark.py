@@ -18,7 +18,7 @@ from reach.api import Snapshot
 from reach.cli import app
 from reach.reconcile import CloudTrail
 from tests.reconcile import synthetic
-from tests.reconcile.test_parallel import CASES, FIXTURES, one_process
+from tests.reconcile.test_parallel import CASES, FIXTURES, answer, one_process
 
 pytest.importorskip("pyspark")
 if shutil.which("java") is None:
@@ -40,7 +40,7 @@ def spark() -> Iterator[SparkSession]:
 
 def on_spark(spark: SparkSession, snapshot: Path, logs: Path, trail: CloudTrail | None = None) -> dict[str, Any]:
     network = Snapshot.load(snapshot).network
-    return reconcile_spark(network, [str(logs)], cloudtrail=trail, spark=spark).model_dump()
+    return answer(reconcile_spark(network, [str(logs)], cloudtrail=trail, spark=spark))
 
 
 @pytest.mark.parametrize(("snapshot", "logs", "trail"), CASES, ids=[f"{c[1].split('/')[0]}:{c[0]}" for c in CASES])
