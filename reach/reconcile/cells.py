@@ -9,6 +9,7 @@ fold is one `GROUP BY` over all the parts. Memory follows the budget, not the nu
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Mapping, Sequence
@@ -23,7 +24,7 @@ import pyarrow.parquet as pq
 # Held in memory per store before it is written out; a worker process holds one store.
 BUDGET_BYTES = 48 << 20
 # DuckDB's own memory while folding; past it, DuckDB spills to the same folder.
-DUCKDB_MEMORY = "256MB"
+DUCKDB_MEMORY = "384MB"
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,12 @@ class CellStore(_SentAsArrow):
     files: dict[str, list[str]] = field(default_factory=dict)
     spilled_bytes: int = 0
     _held: int = 0
+    _owned: bool = False  # the spool folder was made here, and goes with the files
+
+    def _folder(self) -> str:
+        if self.spool is None:
+            self.spool, self._owned = tempfile.mkdtemp(prefix="reach-reconcile-"), True
+        return self.spool
 
     @property
     def held_bytes(self) -> int:
@@ -110,12 +117,11 @@ class CellStore(_SentAsArrow):
 
     def spill(self) -> None:
         """Write what is held to Parquet files in the spool folder, and forget it."""
-        if self.spool is None:
-            self.spool = tempfile.mkdtemp(prefix="reach-reconcile-")
+        folder = self._folder()
         for name, parts in self.parts.items():
             if not parts:
                 continue
-            path = os.path.join(self.spool, f"{name}-{uuid.uuid4().hex}.parquet")
+            path = os.path.join(folder, f"{name}-{uuid.uuid4().hex}.parquet")
             table = pa.concat_tables(parts)
             pq.write_table(table, path, compression="lz4")
             self.spilled_bytes += os.path.getsize(path)
@@ -137,11 +143,10 @@ class CellStore(_SentAsArrow):
         more Arrow tables to join with, by name."""
         import duckdb
 
-        con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY, "threads": max(1, len(os.sched_getaffinity(0))),
+        con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY, "threads": min(2, len(os.sched_getaffinity(0))),
                                      "preserve_insertion_order": False})
         try:
-            if self.spool is not None:
-                con.execute(f"SET temp_directory = '{Path(self.spool) / 'duckdb'}'")
+            con.execute(f"SET temp_directory = '{Path(self._folder()) / 'duckdb'}'")
             for name, spec in self.tables.items():
                 sources = []
                 parts = self.parts.get(name, [])
@@ -168,6 +173,11 @@ class CellStore(_SentAsArrow):
             for path in files:
                 Path(path).unlink(missing_ok=True)
         self.files = {}
+        if self.spool is not None:
+            shutil.rmtree(Path(self.spool) / "duckdb", ignore_errors=True)
+            if self._owned:
+                shutil.rmtree(self.spool, ignore_errors=True)
+                self.spool, self._owned = None, False
 
 
 def _ipc(table: pa.Table) -> bytes:
@@ -194,6 +204,7 @@ class PairSpool(_SentAsArrow):
     files: dict[int, list[str]] = field(default_factory=dict)
     rows: int = 0
     _held: int = 0
+    _owned: bool = False
 
     def add(self, table: pa.Table, partition: np.ndarray) -> None:
         if not table.num_rows:
@@ -210,8 +221,8 @@ class PairSpool(_SentAsArrow):
             self.spill()
 
     def spill(self) -> None:
-        if self.spool is None:
-            self.spool = tempfile.mkdtemp(prefix="reach-pairs-")
+        if self.spool is None:  # made here, it goes once read back (take)
+            self.spool, self._owned = tempfile.mkdtemp(prefix="reach-pairs-"), True
         for partition, parts in self.parts.items():
             path = os.path.join(self.spool, f"pairs-{partition}-{uuid.uuid4().hex}.arrow")
             with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, parts[0].schema) as writer:
@@ -236,4 +247,7 @@ class PairSpool(_SentAsArrow):
             with pa.OSFile(path, "rb") as source:  # read into memory: the file goes next
                 tables.append(pa.ipc.open_file(source).read_all())
             Path(path).unlink(missing_ok=True)
+        if self._owned and self.spool is not None and not any(self.files.values()):
+            shutil.rmtree(self.spool, ignore_errors=True)
+            self.spool, self._owned = None, False
         return pa.concat_tables(tables) if tables else None

@@ -126,6 +126,8 @@ _network: Network | None = None
 _settings = _Settings(None, True, "", None, None)
 
 
+WORKER_MEMORY = {"ARROW_DEFAULT_MEMORY_POOL": "system", "MALLOC_ARENA_MAX": "2",
+                 "MALLOC_MMAP_THRESHOLD_": str(4 << 20)}
 WORKER_BLOCK = 8 << 20  # a worker reads text in blocks this big: less in flight per process, same speed
 
 
@@ -227,8 +229,14 @@ def _pool(network: Network, settings: _Settings, workers: int) -> Executor:
         _network, _settings = network, dataclasses.replace(settings, in_process=True)
         return _InProcess()
     payload = pickle.dumps(network, protocol=pickle.HIGHEST_PROTOCOL)
-    return ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_start_worker,
-                               initargs=(payload, settings))
+    # Read by the workers' allocators as they start: large arrays mapped and freed memory given back, rather
+    # than kept per thread (a worker holds about 0.5 GB instead of 0.65).
+    for name, value in WORKER_MEMORY.items():
+        os.environ.setdefault(name, value)
+    # Workers fork from a server that imported reach once (not fork itself: this process runs threads).
+    context = get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(payload, settings))
 
 
 def _phase_one(pool: Executor, tasks: list[Task]) -> list[TaskResult]:
