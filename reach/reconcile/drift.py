@@ -312,7 +312,8 @@ def disagreement_rows(columns: dict[str, np.ndarray]) -> pa.Table:
 
 
 # The listed groups: most records first, then a total order on every key (ties never depend on input order).
-GROUPS_SQL = (f"SELECT * FROM groups ORDER BY records DESC, first_seen, {', '.join(_KEYS)} LIMIT {MAX_GROUPS}")
+GROUPS_ORDER = f"ORDER BY records DESC, first_seen, {', '.join(_KEYS)} LIMIT {MAX_GROUPS}"
+GROUPS_PER_FOLD = 1 << 20  # disagreeing rows folded at once; past it, by hash bucket of the peer
 
 
 def groups_of(table: pa.Table) -> list[Group]:

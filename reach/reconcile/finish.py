@@ -12,9 +12,12 @@ from reach.model.decision import RuleRegistry, decision_of
 from reach.model.network import Network
 from reach.model.rules import protocol_name
 from reach.reconcile.arrays import Packer, bit_width
+from reach.reconcile.cells import CellStore
 from reach.reconcile.cloudtrail import CloudTrail
 from reach.reconcile.drift import (
-    GROUPS_SQL,
+    GROUPS,
+    GROUPS_ORDER,
+    GROUPS_PER_FOLD,
     MAX_GROUPS,
     Group,
     disagreements,
@@ -54,10 +57,27 @@ def _blocking_sql() -> dict[str, str]:
                       "JOIN protocol_names USING (protocol)"),
         "interfaces": _top(f"{f['response']} AS response, {f['interface']} AS interface", "interface_id",
                            "JOIN interface_ids USING (interface)"),
-        "span": 'SELECT min(first) AS first, max("end") AS last, count(*) AS n FROM totals',
-        "groups_total": "SELECT count(*) AS n FROM groups",
-        "groups": GROUPS_SQL,
+        "span": 'SELECT min(first) AS first, max("end") AS last, count(*) AS n FROM _totals_all',
+        "group_rows": "SELECT count(*) AS n FROM _groups_all",
     }
+
+
+def _listed_groups(cells: CellStore, rows: int) -> tuple[pa.Table, int]:
+    """The MAX_GROUPS disagreement groups with most records, and how many groups there are. Past
+    GROUPS_PER_FOLD rows the groups are folded a hash bucket of their peers at a time (each bucket's best,
+    then the best of those): the same groups, in a fraction of the memory."""
+    buckets = max(1, -(-rows // GROUPS_PER_FOLD))
+    tops, total = [], 0
+    for b in range(buckets):
+        where = f"WHERE hash(interface, sf, sh, sl, df, dh, dl) % {buckets} = {b}" if buckets > 1 else ""
+        folded = GROUPS.fold_sql("_groups_all", where)
+        out = cells.fold({"top": f"SELECT * FROM ({folded}) {GROUPS_ORDER}",
+                          "n": f"SELECT count(*) AS n FROM ({folded})"})
+        tops.append(out["top"])
+        total += int(out["n"]["n"][0].as_py())
+    if len(tops) == 1:
+        return tops[0], total
+    return cells.fold({"top": f"SELECT * FROM tops {GROUPS_ORDER}"}, [("tops", pa.concat_tables(tops))])["top"], total
 
 
 def _labels(table: pa.Table, mapping: dict[int, int]) -> dict[tuple[int, int], list[str]]:
@@ -80,7 +100,7 @@ def finish(partial: Partial, network: Network, *, read_stats: FlowLogStats | Non
     out = partial.cells.fold(_blocking_sql(), [("protocol_names", names), ("interface_ids", interface_ids)])
 
     # the listed disagreement groups, and the minutes of their keys
-    rows = out["groups"]
+    rows, total_groups = _listed_groups(partial.cells, int(out["group_rows"]["n"][0].as_py()))
     groups = _groups(rows, mapping)
     packer = Packer([bit_width(len(ids)), 1, 1, 8, 16, bit_width(len(registry.rules) + 1)])
     keys: list[int] = []
@@ -108,7 +128,6 @@ def finish(partial: Partial, network: Network, *, read_stats: FlowLogStats | Non
         keys = packer.pack([column("interface"), column("egress"), column("response"), column("protocol"),
                             column("service_port"), column("ref") + 1]).tolist()
     listed = disagreements(groups, keys, detail, seconds, registry, ids, network, cloudtrail)
-    total_groups = int(out["groups_total"]["n"][0].as_py())
 
     blocking = _blocking(partial, out, mapping, registry)
     span = out["span"]
