@@ -128,7 +128,9 @@ _settings = _Settings(None, True, "", None, None)
 
 WORKER_MEMORY = {"ARROW_DEFAULT_MEMORY_POOL": "system", "MALLOC_ARENA_MAX": "2",
                  "MALLOC_MMAP_THRESHOLD_": str(4 << 20)}
-WORKER_BLOCK = 8 << 20  # a worker reads text in blocks this big: less in flight per process, same speed
+WORKER_BLOCK = 4 << 20  # a worker reads text in blocks this big: less in flight per process, same speed
+WORKER_CHUNK = 1 << 17  # records a worker reconciles at a time
+WORKER_BUDGET = 24 << 20  # bytes of per-key counts a worker holds before they go to the spool
 
 
 def _start_worker(network: bytes, settings: _Settings) -> None:
@@ -145,7 +147,7 @@ def _read(task: Task) -> TaskResult:
     stream = read_flow_logs([task.part if task.part is not None else task.path], quiet=settings.quiet,
                             log_format=settings.log_format, profile=settings.profile, region=settings.region)
     stream.check_sources = False
-    reconciler = Reconciler(_network, rule_usage=settings.rule_usage, spool=settings.spool)
+    reconciler = _reconciler()
     try:
         for batch in stream:
             reconciler.add(batch)
@@ -158,10 +160,19 @@ def _read(task: Task) -> TaskResult:
     return TaskResult(task, partial, stream.stats, lines, headers)
 
 
+def _reconciler() -> Reconciler:
+    assert _network is not None
+    reconciler = Reconciler(_network, rule_usage=_settings.rule_usage, spool=_settings.spool)
+    if not _settings.in_process:  # one of several processes: each holds less
+        reconciler.CHUNK = WORKER_CHUNK
+        reconciler.state.cells.budget = reconciler.state.candidates.budget = WORKER_BUDGET
+    return reconciler
+
+
 def _resolve(pieces: list[tuple[int, Partial]]) -> Partial:
     """Phase 2: tell and fold the pairing candidates of some partitions (every record of theirs)."""
     assert _network is not None
-    reconciler = Reconciler(_network, rule_usage=_settings.rule_usage, spool=_settings.spool)
+    reconciler = _reconciler()
     try:
         for partition, holder in pieces:
             held = holder.candidates.take(partition)
