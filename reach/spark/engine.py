@@ -71,6 +71,10 @@ def _session(master: str | None) -> SparkSession:
     if master:
         builder = builder.master(master)
     builder = builder.config("spark.sql.execution.arrow.maxRecordsPerBatch", 1 << 17)
+    # objects are read whole: a partition of at most a few of them, and room for them in local mode
+    builder = builder.config("spark.sql.files.maxPartitionBytes", "32m")
+    if launched_here:
+        builder = builder.config("spark.driver.memory", "2g")
     return builder.getOrCreate()
 
 
@@ -230,11 +234,12 @@ def _fold(spark: SparkSession, phase_one: DataFrame, payload: Any, network: Netw
 
     phase_one = phase_one.persist(StorageLevel.MEMORY_AND_DISK)
     try:
+        phase_one.count()  # every partition at once; the driver then takes their partials one at a time
         outs = [pickle.loads(row.blob) for row in phase_one.filter(col("kind") == PARTIAL).toLocalIterator()]
         held = phase_one.filter(col("kind") == HELD)
         partitions = max(1, spark.sparkContext.defaultParallelism)
         phase_two = held.repartition(partitions, "part").mapInArrow(_resolve_task(payload, rule_usage), _SCHEMA)
-        resolved = [pickle.loads(row.blob) for row in phase_two.filter(col("kind") == PARTIAL).toLocalIterator()]
+        resolved = [pickle.loads(row.blob) for row in phase_two.filter(col("kind") == PARTIAL).collect()]
     finally:
         phase_one.unpersist()
     merged = Partial(len(network.interfaces))
