@@ -213,16 +213,20 @@ def generate(interfaces: int, records: int) -> None:
     (DATA / "meta.json").write_text(json.dumps({"interfaces": interfaces, "records": written, "asked": records}))
 
 
-def tree_rss_mb(pid: int) -> float:
-    """Resident memory of a process and all its descendants, now (MB)."""
+def tree_rss_mb(pid: int, cpu: dict[int, float] | None = None) -> float:
+    """Resident memory of a process and all its descendants, now (MB); `cpu` gets each one's CPU seconds."""
     total = 0.0
     todo = [pid]
+    tick = os.sysconf("SC_CLK_TCK")
     while todo:
         p = todo.pop()
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
                     total += int(line.split()[1]) / 1024
+            if cpu is not None:
+                fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+                cpu[p] = (int(fields[11]) + int(fields[12])) / tick
             for task in Path(f"/proc/{p}/task").iterdir():
                 todo += [int(c) for c in (task / "children").read_text().split()]
         except (FileNotFoundError, ProcessLookupError):
@@ -235,18 +239,19 @@ class PeakTree:
 
     def __init__(self) -> None:
         self.peak = 0.0
+        self.cpu: dict[int, float] = {}  # CPU seconds of each process seen (workers included, as last seen)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         while not self._stop.wait(0.02):
-            self.peak = max(self.peak, tree_rss_mb(os.getpid()))
+            self.peak = max(self.peak, tree_rss_mb(os.getpid(), self.cpu))
 
     def stop(self) -> float:
         self._stop.set()
         self._thread.join()
-        return max(self.peak, tree_rss_mb(os.getpid()))
+        return max(self.peak, tree_rss_mb(os.getpid(), self.cpu))
 
 
 def child(args: argparse.Namespace) -> None:
@@ -261,13 +266,15 @@ def child(args: argparse.Namespace) -> None:
         count = con.execute(
             "SELECT count(*), max(\"interface-id\"), max(srcaddr), max(dstaddr), sum(srcport), sum(dstport), "
             "max(action), max(\"end\") FROM read_csv(?, delim=' ', header=true)", [[path] * args.times]).fetchone()
-        print(json.dumps({"seconds": time.perf_counter() - t, "records": count[0] if count else 0, "peak": 0}))
+        print(json.dumps({"seconds": time.perf_counter() - t, "records": count[0] if count else 0, "peak": 0,
+                          "cpu": time.process_time()}))
         return
     from reach.api import Snapshot
     from reach.reconcile.parallel import reconcile_sources
 
     network = Snapshot.load(DATA / "snapshot").network
     peak = PeakTree()
+    before = sum(peak.cpu.values()) or tree_cpu()
     t = time.perf_counter()
     if args.child == "spark":
         from reach.spark import reconcile_spark
@@ -278,7 +285,9 @@ def child(args: argparse.Namespace) -> None:
         result = reconcile_sources(network, [path] * args.times, jobs=args.jobs)
     seconds = time.perf_counter() - t
     s = result.summary
-    print(json.dumps({"seconds": seconds, "records": s.records, "peak": peak.stop(), "agree": s.agree,
+    top = peak.stop()
+    print(json.dumps({"seconds": seconds, "cpu": sum(peak.cpu.values()) - before, "records": s.records, "peak": top,
+                      "agree": s.agree,
                       "disagree": s.disagree, "keys": s.keys, "blocking": len(result.blocking),
                       }))
 
@@ -297,6 +306,12 @@ def split_objects(size: int = 64 << 20) -> Path:
             (folder / f"part-{k:03d}.log").write_bytes(header + chunk)
             k += 1
     return folder
+
+
+def tree_cpu() -> float:
+    seen: dict[int, float] = {}
+    tree_rss_mb(os.getpid(), seen)
+    return sum(seen.values())
 
 
 def run(cores: str, *extra: str) -> dict[str, float]:
@@ -358,10 +373,12 @@ def main() -> None:
         if runs[kind]:
             peak = max(x["peak"] for x in runs[kind])
             memory = f", peak RSS {peak:,.0f} MB (all processes)" if peak else ""
+            cpu = min(x["cpu"] for x in runs[kind])
             print(f"{label:<19} best {best(kind):6.2f} s = {n / best(kind) / 1e6:.2f} M records/s, "
-                  f"median {median(kind):6.2f} s{memory}")
+                  f"median {median(kind):6.2f} s, {cpu:.1f} CPU-s{memory}")
     print(f"scaling    2 workers = {best('one') / best('two'):.2f} x the throughput of 1 (target >= 1.8); "
-          f"medians {median('one') / median('two'):.2f} x")
+          f"medians {median('one') / median('two'):.2f} x; in CPU, 2 workers take "
+          f"{min(x['cpu'] for x in runs['two']) / min(x['cpu'] for x in runs['one']):.2f} x what 1 does")
     print(f"ratio      reach on 2 cores = {best('duckdb') / best('two'):.2f} x DuckDB's scan (target >= 0.5); "
           f"medians {median('duckdb') / median('two'):.2f} x")
     print(f"cpus       {len(os.sched_getaffinity(0))}, load average {os.getloadavg()[0]:.1f} (other work on the "
