@@ -8,10 +8,12 @@ through (the snapshot, taken after, disagrees with the first half of their recor
 Generated once under benchmarks/.data/ (gitignored), in a child process so that generating does not count
 towards peak memory.
 
-Prints, in one run: reconcile's records/s end to end (read, parse, place, predict, attribute), DuckDB's bare
-scan of the same file, their ratio, and reconcile's peak memory (RSS).
+Prints, in one run, each measure in a child process pinned with taskset (interleaved, so every measure sees the
+same machine): reconcile with 1 worker on 1 core and 2 workers on 2 cores (records/s end to end: read, parse,
+place, predict, attribute, fold; the snapshot loaded before the clock starts), DuckDB's bare scan of the same
+file on the same 2 cores, the ratios, and the peak resident memory of all of reach's processes together.
 
-    python benchmarks/reconcile.py [--records 5000000] [--interfaces 2000] [--repeat 3] [--times 1] [--regenerate]
+    python benchmarks/reconcile.py [--records 5000000] [--interfaces 2000] [--repeat 3] [--times 1] [--spark]
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -211,19 +213,111 @@ def generate(interfaces: int, records: int) -> None:
     (DATA / "meta.json").write_text(json.dumps({"interfaces": interfaces, "records": written, "asked": records}))
 
 
-def peak_rss_mb() -> float:
-    """This process's peak resident set (VmHWM), in MB."""
-    status = Path("/proc/self/status")
-    if status.exists():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def tree_rss_mb(pid: int, cpu: dict[int, float] | None = None) -> float:
+    """Resident memory of a process and all its descendants, now (MB); `cpu` gets each one's CPU seconds."""
+    total = 0.0
+    todo = [pid]
+    tick = os.sysconf("SC_CLK_TCK")
+    while todo:
+        p = todo.pop()
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) / 1024
+            if cpu is not None:
+                fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+                cpu[p] = (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
 
 
-def cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+class PeakTree:
+    """Samples the resident memory of this process and its workers every 20 ms; `peak` is the most seen."""
+
+    def __init__(self) -> None:
+        self.peak = 0.0
+        self.cpu: dict[int, float] = {}  # CPU seconds of each process seen (workers included, as last seen)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.02):
+            self.peak = max(self.peak, tree_rss_mb(os.getpid(), self.cpu))
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return max(self.peak, tree_rss_mb(os.getpid(), self.cpu))
+
+
+def child(args: argparse.Namespace) -> None:
+    """One measured run, in this (pinned) process: reconcile with --jobs workers, or DuckDB's scan."""
+    os.environ.setdefault("REACH_CACHE_DIR", str(DATA / "cache"))
+    path = str(DATA / "flowlogs.log")
+    if args.child == "duckdb":
+        import duckdb
+
+        t = time.perf_counter()
+        con = duckdb.connect(config={"threads": len(os.sched_getaffinity(0))})
+        count = con.execute(
+            "SELECT count(*), max(\"interface-id\"), max(srcaddr), max(dstaddr), sum(srcport), sum(dstport), "
+            "max(action), max(\"end\") FROM read_csv(?, delim=' ', header=true)", [[path] * args.times]).fetchone()
+        print(json.dumps({"seconds": time.perf_counter() - t, "records": count[0] if count else 0, "peak": 0,
+                          "cpu": time.process_time()}))
+        return
+    from reach.api import Snapshot
+    from reach.reconcile.parallel import reconcile_sources
+
+    network = Snapshot.load(DATA / "snapshot").network
+    peak = PeakTree()
+    before = sum(peak.cpu.values()) or tree_cpu()
+    t = time.perf_counter()
+    if args.child == "spark":
+        from reach.spark import reconcile_spark
+
+        # Spark reads each object whole (binaryFile): the file cut into 64 MB objects, as AWS delivers them
+        result = reconcile_spark(network, [str(split_objects())] * args.times, master="local[2]")
+    else:
+        result = reconcile_sources(network, [path] * args.times, jobs=args.jobs)
+    seconds = time.perf_counter() - t
+    s = result.summary
+    top = peak.stop()
+    print(json.dumps({"seconds": seconds, "cpu": sum(peak.cpu.values()) - before, "records": s.records, "peak": top,
+                      "agree": s.agree,
+                      "disagree": s.disagree, "keys": s.keys, "blocking": len(result.blocking),
+                      }))
+
+
+def split_objects(size: int = 64 << 20) -> Path:
+    """The benchmark file cut on line ends into objects of about `size` bytes (its header on each)."""
+    folder = DATA / "objects"
+    if folder.exists():
+        return folder
+    folder.mkdir()
+    with (DATA / "flowlogs.log").open("rb") as f:
+        header = f.readline()
+        k = 0
+        while chunk := f.read(size):
+            chunk += f.readline()
+            (folder / f"part-{k:03d}.log").write_bytes(header + chunk)
+            k += 1
+    return folder
+
+
+def tree_cpu() -> float:
+    seen: dict[int, float] = {}
+    tree_rss_mb(os.getpid(), seen)
+    return sum(seen.values())
+
+
+def run(cores: str, *extra: str) -> dict[str, float]:
+    out = subprocess.run(["taskset", "-c", cores, sys.executable, __file__, *extra], check=True,
+                         capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -233,11 +327,17 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs of each; the best and the median are shown")
     parser.add_argument("--times", type=int, default=1,
                         help="read the file this many times (--times 10: 50 M records, for peak memory)")
+    parser.add_argument("--spark", action="store_true", help="also time --engine spark on local[2]")
     parser.add_argument("--regenerate", action="store_true")
     parser.add_argument("--generate-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=["reach", "duckdb", "spark"], help=argparse.SUPPRESS)
+    parser.add_argument("--jobs", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.generate_only:
         generate(args.interfaces, args.records)
+        return
+    if args.child:
+        child(args)
         return
     meta_path = DATA / "meta.json"
     meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
@@ -246,62 +346,43 @@ def main() -> None:
         subprocess.run([sys.executable, __file__, "--generate-only", "--records", str(args.records),
                         "--interfaces", str(args.interfaces)], check=True)
         meta = json.loads(meta_path.read_text())
-    path = DATA / "flowlogs.log"
-    size = path.stat().st_size * args.times
+    size = (DATA / "flowlogs.log").stat().st_size * args.times
+    times = ["--times", str(args.times)]
+    runs: dict[str, list[dict[str, float]]] = {"one": [], "two": [], "duckdb": [], "spark": []}
+    for _ in range(args.repeat):  # interleaved, so that every measure sees the same machine
+        runs["one"].append(run("0", "--child", "reach", "--jobs", "1", *times))
+        runs["two"].append(run("0,1", "--child", "reach", "--jobs", "2", *times))
+        runs["duckdb"].append(run("0,1", "--child", "duckdb", *times))
+        if args.spark:
+            runs["spark"].append(run("0,1", "--child", "spark", *times))
+    n = runs["two"][0]["records"]
+    assert all(r["records"] == n for k in ("one", "two", "duckdb", "spark") for r in runs[k])
+    assert runs["one"][0]["agree"] == runs["two"][0]["agree"] and runs["one"][0]["keys"] == runs["two"][0]["keys"]
 
-    os.environ.setdefault("REACH_CACHE_DIR", str(DATA / "cache"))
-    import duckdb
+    def best(kind: str) -> float:
+        return min(r["seconds"] for r in runs[kind])
 
-    from reach.api import Snapshot
-    from reach.flowlogs import read_flow_logs
-    from reach.reconcile import reconcile
+    def median(kind: str) -> float:
+        return sorted(r["seconds"] for r in runs[kind])[len(runs[kind]) // 2]
 
-    t = time.perf_counter()
-    snap = Snapshot.load(DATA / "snapshot")
-    load = time.perf_counter() - t
-    before = peak_rss_mb()
-    runs: list[tuple[float, float]] = []  # (wall, cpu) of reconcile
-    scans: list[tuple[float, float]] = []  # of DuckDB's scan
-    bare: list[tuple[float, float]] = []  # of reconcile without rule usage (what attributing ACCEPTs costs)
-    peak = 0.0
-    for _ in range(args.repeat):  # interleaved, so that both see the same machine
-        t, c = time.perf_counter(), cpu_seconds()
-        stream = read_flow_logs([path] * args.times, quiet=True)
-        result = reconcile(snap.network, stream, read_stats=stream.stats)
-        runs.append((time.perf_counter() - t, cpu_seconds() - c))
-        peak = max(peak, peak_rss_mb())
-        del stream
-        t, c = time.perf_counter(), cpu_seconds()
-        stream = read_flow_logs([path] * args.times, quiet=True)
-        reconcile(snap.network, stream, read_stats=stream.stats, rule_usage=False)
-        bare.append((time.perf_counter() - t, cpu_seconds() - c))
-        del stream
-        t, c = time.perf_counter(), cpu_seconds()
-        scanned = duckdb.connect().execute(
-            "SELECT count(*), max(\"interface-id\"), max(srcaddr), max(dstaddr), sum(srcport), sum(dstport), "
-            "max(action), max(\"end\") FROM read_csv(?, delim=' ', header=true)", [[str(path)] * args.times]).fetchone()
-        scans.append((time.perf_counter() - t, cpu_seconds() - c))
-        assert scanned is not None and scanned[0] == result.summary.records
-
-    s = result.summary
-    best, median = min(runs), sorted(runs)[len(runs) // 2]
-    duck_best, duck_median = min(scans), sorted(scans)[len(scans) // 2]
-    n = s.records
-    print(f"snapshot   {meta['interfaces']:,} interfaces, loaded in {load:.2f} s")
-    print(f"records    {n:,} ({size / 1e6:,.0f} MB), {s.evaluated:,} evaluated, {s.agree:,} agree, "
-          f"{s.disagree:,} disagree, {s.responses:,} responses, {len(result.blocking)} blocking rules, "
-          f"{s.keys:,} kernel keys")
-    print(f"reconcile  best {best[0]:.2f} s = {n / best[0] / 1e6:.2f} M records/s, median {median[0]:.2f} s "
-          f"({median[1]:.1f} CPU-s)")
-    print(f"duckdb     best {duck_best[0]:.2f} s = {n / duck_best[0] / 1e6:.2f} M records/s, median "
-          f"{duck_median[0]:.2f} s ({duck_median[1]:.1f} CPU-s): its bare scan of the same file")
-    print(f"ratio      {duck_best[0] / best[0]:.2f} x DuckDB's scan (best of each), "
-          f"{duck_median[0] / median[0]:.2f} x (medians)")
-    bare_best = min(bare)
-    print(f"rule usage {len(result.rule_usage):,} allow lines; reconcile without it best {bare_best[0]:.2f} s: "
-          f"rule usage adds {best[0] / bare_best[0] - 1:+.0%} (target <= +15%)")
-    print(f"memory     peak RSS {peak:,.0f} MB (after loading the snapshot: {before:,.0f} MB)")
-    print(f"cpus       {os.cpu_count()}, load average {os.getloadavg()[0]:.1f} (other work on the machine)")
+    r = runs["two"][0]
+    print(f"records    {n:,} ({size / 1e6:,.0f} MB), {r['agree']:,} agree, {r['disagree']:,} disagree, "
+          f"{r['blocking']:,} blocking rules, {r['keys']:,} kernel keys; {meta['interfaces']:,} interfaces")
+    for kind, label in (("one", "1 worker, 1 core"), ("two", "2 workers, 2 cores"), ("duckdb", "DuckDB, 2 cores"),
+                        ("spark", "Spark local[2]")):
+        if runs[kind]:
+            peak = max(x["peak"] for x in runs[kind])
+            memory = f", peak RSS {peak:,.0f} MB (all processes)" if peak else ""
+            cpu = min(x["cpu"] for x in runs[kind])
+            print(f"{label:<19} best {best(kind):6.2f} s = {n / best(kind) / 1e6:.2f} M records/s, "
+                  f"median {median(kind):6.2f} s, {cpu:.1f} CPU-s{memory}")
+    print(f"scaling    2 workers = {best('one') / best('two'):.2f} x the throughput of 1 (target >= 1.8); "
+          f"medians {median('one') / median('two'):.2f} x; in CPU, 2 workers take "
+          f"{min(x['cpu'] for x in runs['two']) / min(x['cpu'] for x in runs['one']):.2f} x what 1 does")
+    print(f"ratio      reach on 2 cores = {best('duckdb') / best('two'):.2f} x DuckDB's scan (target >= 0.5); "
+          f"medians {median('duckdb') / median('two'):.2f} x")
+    print(f"cpus       {len(os.sched_getaffinity(0))}, load average {os.getloadavg()[0]:.1f} (other work on the "
+          "machine)")
 
 
 if __name__ == "__main__":

@@ -109,6 +109,11 @@ class ExplainFormat(StrEnum):
     MERMAID = "mermaid"
 
 
+class Engine(StrEnum):
+    LOCAL = "local"
+    SPARK = "spark"
+
+
 class QueryFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
@@ -726,19 +731,39 @@ def reconcile(
                      help="Write a change set (EC2 API calls) that revokes unused security group rules and narrows "
                           "far wider ones, for reach whatif to check first."),
     ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", "-j", min=1, metavar="N",
+                     help="Worker processes (default: every core this process may use)."),
+    ] = None,
+    engine: Annotated[
+        Engine, typer.Option("--engine", help="local: this machine's cores; spark: a Spark cluster (reach[spark]).")
+    ] = Engine.LOCAL,
+    master: Annotated[
+        str | None,
+        typer.Option("--master", metavar="URL",
+                     help="Spark master (local[4], yarn, spark://host:7077); default: spark-submit's or local[*]."),
+    ] = None,
 ) -> None:
     """Flow logs against the snapshot: every REJECT attributed to its rule, every disagreement dated."""
 
     def body() -> None:
-        from reach.flowlogs import read_flow_logs
         from reach.reconcile import CloudTrail
-        from reach.reconcile import reconcile as reconcile_logs
         from reach.report.reconcile import reconcile_json, render_reconcile_text
 
+        if master is not None and engine != Engine.SPARK:
+            raise ReachError("--master is the Spark master: give it with --engine spark")
         snap = _load(snapshot, quiet=quiet or format != PictureFormat.TEXT)
         trail = CloudTrail.load(cloudtrail) if cloudtrail else None
-        stream = read_flow_logs(flowlog, log_format=log_format, quiet=quiet, profile=profile, region=region)
-        result = reconcile_logs(snap.network, stream, read_stats=stream.stats, cloudtrail=trail)
+        if engine == Engine.SPARK:
+            from reach.spark import reconcile_spark
+
+            result = reconcile_spark(snap.network, flowlog, log_format=log_format, cloudtrail=trail, master=master)
+        else:
+            from reach.reconcile.parallel import reconcile_sources
+
+            result = reconcile_sources(snap.network, flowlog, jobs=jobs, log_format=log_format, cloudtrail=trail,
+                                       profile=profile, region=region, quiet=quiet)
         if suggest_changes is not None:
             _write_suggestions(result, suggest_changes)
         if format == PictureFormat.JSON:

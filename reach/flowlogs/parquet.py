@@ -7,7 +7,7 @@ is therefore brought to the field table's type; a value that cannot be is a reje
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -31,7 +31,14 @@ _ACCOUNT_COLUMNS = ("account_id", "tgw_src_vpc_account_id", "tgw_dst_vpc_account
 
 
 def parquet_tables(name: str, file: pq.ParquetFile, stats: FlowLogStats) -> Iterator[pa.Table]:
-    names = [column_name(n.strip().lower()) for n in file.schema_arrow.names]
+    yield from column_tables(name, file.schema_arrow, file.iter_batches(batch_size=BATCH_ROWS), stats)
+
+
+def column_tables(name: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch],
+                  stats: FlowLogStats) -> Iterator[pa.Table]:
+    """Batches of typed columns (Parquet, a Spark DataFrame) -> tables with the field table's types; a row
+    whose value cannot be converted is rejected with its row number."""
+    names = [column_name(n.strip().lower()) for n in schema.names]
     known = [c for c in names if c in _VPC_COLUMNS]
     if len(known) < MIN_KNOWN_COLUMNS:  # the rule a header line follows, for the same reason
         found = ", ".join(names[:8]) + (", …" if len(names) > 8 else "")
@@ -40,7 +47,7 @@ def parquet_tables(name: str, file: pq.ParquetFile, stats: FlowLogStats) -> Iter
             f"at least {MIN_KNOWN_COLUMNS} of {', '.join(FLOW_LOG_SCHEMA.names[:4])}, …)"
         )
     row0 = 0
-    for batch in file.iter_batches(batch_size=BATCH_ROWS):
+    for batch in batches:
         n = batch.num_rows
         columns: dict[str, pa.Array] = {}
         bad_column = np.full(n, -1, dtype=np.int32)

@@ -147,10 +147,12 @@ class TextParser:
         self.source = source
         self.stats = stats
         self.lines = 0  # lines consumed so far: the next line is number lines + 1
-        self._set_format(tuple(log_format) if log_format else DEFAULT_LOG_FORMAT)
+        self.headers: list[tuple[str, ...]] = []  # the formats header lines set, in order
+        self.fmt = _format(tuple(log_format) if log_format else DEFAULT_LOG_FORMAT)
 
     def _set_format(self, fields: tuple[str, ...]) -> None:
         self.fmt = _format(fields)
+        self.headers.append(fields)
 
     @property
     def format(self) -> tuple[str, ...]:

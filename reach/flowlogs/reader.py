@@ -19,7 +19,20 @@ from reach.flowlogs.filters import Filters
 from reach.flowlogs.parquet import parquet_tables
 from reach.flowlogs.parse import TextParser
 from reach.flowlogs.s3 import s3_inputs
-from reach.flowlogs.sources import Input, Overlong, ParquetInput, Piece, local_files, open_local, with_documents
+from reach.flowlogs.sources import (
+    FileBytes,
+    FilePart,
+    Input,
+    Overlong,
+    ParquetInput,
+    Piece,
+    TextInput,
+    file_blocks,
+    local_files,
+    open_bytes,
+    open_local,
+    with_documents,
+)
 from reach.flowlogs.stats import BadLine, FlowLogStats, printable
 
 if TYPE_CHECKING:
@@ -42,7 +55,7 @@ class FlowLogStream:
 
     def __init__(
         self,
-        sources: Sequence[str | os.PathLike[str]],
+        sources: Sequence[str | os.PathLike[str] | FilePart | FileBytes],
         *,
         log_format: tuple[str, ...] | None,
         filters: Filters,
@@ -54,7 +67,11 @@ class FlowLogStream:
         profile: str | None = None,
         region: str | None = None,
     ) -> None:
-        self.sources = [os.fspath(s) for s in sources]
+        self.sources = [s if isinstance(s, FilePart | FileBytes) else os.fspath(s) for s in sources]
+        # Whether a source with lines but not one record is an error here: a caller reading part of a source
+        # (a worker's share) leaves that to whoever sees the whole source.
+        self.check_sources = True
+        self.parsers: list[TextParser] = []  # of the text inputs read so far: their line counts and headers
         self.log_format = log_format
         self.filters = filters
         self.stats = FlowLogStats()
@@ -103,8 +120,12 @@ class FlowLogStream:
             if progress:
                 progress.stop()
 
-    def _inputs(self, source: str) -> Iterator[Input]:
-        if source.startswith("s3://"):
+    def _inputs(self, source: str | FilePart | FileBytes) -> Iterator[Input]:
+        if isinstance(source, FileBytes):
+            yield open_bytes(source)
+        elif isinstance(source, FilePart):
+            yield TextInput(source.name, file_blocks(Path(source.path), start=source.start, end=source.end))
+        elif source.startswith("s3://"):
             yield from s3_inputs(self._client("s3"), source, self.filters, self._page_size)
         elif source.startswith(CLOUDWATCH_SCHEME):
             yield from cloudwatch_inputs(self._client("logs"), source, self.filters, self._page_size)
@@ -149,11 +170,18 @@ class FlowLogStream:
                     self.stats.bytes_read += item.file.metadata.serialized_size
                     yield from parquet_tables(item.name, item.file, self.stats)
                     continue
-                parser = TextParser(item.name, self.log_format, self.stats)
-                yield from parser.parse(self._counted(with_documents(item.name, item.blocks)))
+                if isinstance(source, FilePart):  # a share of a file: no document wraps it, its format is given
+                    parser = TextParser(item.name, source.log_format or self.log_format, self.stats)
+                    blocks = item.blocks
+                else:
+                    parser = TextParser(item.name, self.log_format, self.stats)
+                    blocks = with_documents(item.name, item.blocks)
+                self.parsers.append(parser)
+                yield from parser.parse(self._counted(blocks))
             # Every batch of the source has been counted by now: this generator resumes only when asked for more.
-            if self.stats.records + self.stats.filtered == seen and self.stats.unparsable > bad:
-                raise FlowLogError(_not_flow_logs(source, self.stats.unparsable - bad, self.stats.source_bad_lines))
+            if self.check_sources and self.stats.records + self.stats.filtered == seen and self.stats.unparsable > bad:
+                name = source if isinstance(source, str) else source.name
+                raise FlowLogError(not_flow_logs(name, self.stats.unparsable - bad, self.stats.source_bad_lines))
 
     def _counted(self, pieces: Iterator[Piece]) -> Iterator[Piece]:
         for piece in pieces:
@@ -198,7 +226,7 @@ class FlowLogStream:
         self.stats.skipdata += pc.sum(pc.equal(status, "SKIPDATA")).as_py() or 0
 
 
-def _not_flow_logs(source: str, unparsable: int, samples: Sequence[BadLine]) -> str:
+def not_flow_logs(source: str, unparsable: int, samples: Sequence[BadLine]) -> str:
     lines = f"{unparsable:,} line{'s' if unparsable != 1 else ''}"
     shown = "".join(f"\n  {printable(f'{b.source}:{b.line}: {b.reason}')}\n      {printable(b.text)}" for b in samples)
     return f"{source}: not flow logs: none of its {lines} is a flow-log record; first:{shown}"
@@ -239,7 +267,7 @@ class _Progress:
 
 
 def read_flow_logs(
-    sources: Sequence[str | os.PathLike[str]],
+    sources: Sequence[str | os.PathLike[str] | FilePart | FileBytes],
     *,
     log_format: str | None = None,
     quiet: bool = False,
@@ -265,6 +293,8 @@ def read_flow_logs(
     if not sources:
         raise FlowLogError("no flow-log source given")
     for source in sources:
+        if isinstance(source, FilePart | FileBytes):
+            continue
         text = os.fspath(source)
         if not text.startswith(("s3://", CLOUDWATCH_SCHEME)) and not Path(text).exists():
             raise FlowLogError(f"{text}: no such file or directory")

@@ -13,6 +13,7 @@ gzip member that inflates to gigabytes is produced `READ_CHUNK` bytes at a time.
 
 from __future__ import annotations
 
+import io
 import os
 import queue
 import threading
@@ -222,19 +223,23 @@ def open_parquet(name: str, where: str | pa.NativeFile) -> pq.ParquetFile:
         raise FlowLogError(f"{name}: not a readable Parquet file ({exc})") from exc
 
 
-def file_blocks(path: Path, block_size: int | None = None) -> Iterator[Piece]:
-    """Blocks of whole lines of a plain file, read into a ring of three reused buffers.
+def file_blocks(path: Path, block_size: int | None = None, start: int = 0, end: int | None = None) -> Iterator[Piece]:
+    """Blocks of whole lines of a plain file (of its bytes [start, end) when given: a range cut on line ends,
+    see `line_ranges`), read into a ring of three reused buffers.
 
     Nothing is copied beyond the read itself (the partial last line moves to the next buffer), and resident
     memory stays at three blocks whatever the file size. A block stays valid until two more have been
     requested: the parser holds the block it checks and the one Arrow reads ahead, never more.
     """
     # A small file gets small buffers: a folder of 5-minute S3 objects must not cost 3 blocks apiece.
-    block_size = min(block_size or BLOCK_SIZE, path.stat().st_size + 1)
+    size = path.stat().st_size if end is None else min(end, path.stat().st_size)
+    block_size = min(block_size or BLOCK_SIZE, size - start + 1)
     ring = [bytearray(block_size) for _ in range(3)]
     tail = b""
     slot = 0
-    with path.open("rb", buffering=0) as f:
+    with path.open("rb", buffering=0) as raw:
+        raw.seek(start)
+        f = _Bounded(raw, size - start)
         while True:
             buf = ring[slot]
             if len(tail) >= len(buf) // 2:  # a line longer than half a block: make room for it
@@ -255,6 +260,85 @@ def file_blocks(path: Path, block_size: int | None = None) -> Iterator[Piece]:
             if _open_length(tail) > MAX_LINE_BYTES:  # the line goes on past what may be held: skip the rest
                 marker, tail = _skip_line(read_chunks(f.read), tail)
                 yield marker
+
+
+class _Bounded:
+    """At most `left` bytes of a raw file, from where it stands."""
+
+    def __init__(self, raw: io.FileIO, left: int) -> None:
+        self.raw, self.left = raw, left
+
+    def readinto(self, view: memoryview) -> int:
+        if self.left <= 0:
+            return 0
+        got = self.raw.readinto(view[: self.left])
+        self.left -= got
+        return got
+
+    def read(self, n: int) -> bytes:
+        data = self.raw.read(max(0, min(n, self.left)))
+        self.left -= len(data)
+        return data
+
+
+@dataclass(frozen=True)
+class FilePart:
+    """Bytes [start, end) of a plain local file, cut on line ends: one worker's share of a large file.
+    `log_format` is the format in effect where the part starts (a header before it sets it)."""
+
+    path: str
+    start: int
+    end: int
+    log_format: tuple[str, ...] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path
+
+
+@dataclass(frozen=True)
+class FileBytes:
+    """A whole flow-log object already in memory (a Spark executor's binaryFile row): plain, gzip or
+    Parquet."""
+
+    name: str
+    data: bytes
+
+
+def open_bytes(item: FileBytes) -> Input:
+    data = item.data
+    if data.startswith(PARQUET_MAGIC):
+        return ParquetInput(item.name, open_parquet(item.name, pa.BufferReader(data)))
+    if data.startswith(GZIP_MAGIC):
+        return TextInput(item.name, line_blocks(gunzip(item.name, read_chunks(io.BytesIO(data).read))))
+    return TextInput(item.name, whole_lines(data))
+
+
+def line_ranges(path: Path, parts: int) -> list[tuple[int, int]]:
+    """Cut a plain file into about `parts` byte ranges of whole lines (LF, CRLF or a lone CR end a line)."""
+    size = path.stat().st_size
+    cuts = [0]
+    with path.open("rb") as f:
+        for k in range(1, parts):
+            at = max(size * k // parts, cuts[-1])
+            f.seek(at)
+            window = f.read(MAX_LINE_BYTES + 2)
+            # the first line end at or after `at`; a CR ending the window may be half of a CRLF: read on
+            stop = _next_end(window, 0, len(window))
+            if stop == len(window) and len(window) > MAX_LINE_BYTES:
+                continue  # no line end near: leave this stretch to the part before (it skips the long line)
+            cut = min(at + stop, size)
+            if cut > cuts[-1] and cut < size:
+                cuts.append(cut)
+    return list(zip(cuts, [*cuts[1:], size], strict=True))
+
+
+def first_line(path: Path) -> bytes:
+    """The file's first line (at most 64 KiB of it), without its line end."""
+    with path.open("rb") as f:
+        head = f.read(1 << 16)
+    end = _next_end(head, 0, len(head))
+    return head[:end].rstrip(b"\r\n")
 
 
 # ----- streams ----------------------------------------------------------------------------------

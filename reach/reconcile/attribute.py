@@ -1,5 +1,5 @@
-"""Observed REJECTs that the model explains, grouped by the rule responsible: records, distinct flows,
-first and last seen, the services and interfaces involved.
+"""Distinct flows per rule: of the observed REJECTs each blocking rule explains, and of the ACCEPTs each
+allow line let through (rule usage). The blocking groups themselves are folded in finish.py.
 
 A flow is a 5-tuple (client address and port, server address and port, protocol), as AWS counts flows;
 a request and its response are one flow. Distinct flows are counted with a k-minimum-values sketch of
@@ -8,26 +8,20 @@ their hashes: exact up to 4096 flows per rule, an estimate within a few percent 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
-import pyarrow as pa
 
-from reach.model.decision import RuleRegistry
-from reach.model.rules import protocol_name
-from reach.reconcile.arrays import distinct
-from reach.reconcile.drift import History
-from reach.reconcile.result import Blocking
+from reach.reconcile.arrays import dense, distinct
 
-_TOP = 5
 SKETCH = 4096
 
 
 class DistinctCounter:
     """Distinct hashes per group, as k-minimum-values sketches: per group, the SKETCH smallest hashes.
 
-    All sketches live in one sorted int64 column, group in the high bits and the hash's top 40 bits below,
-    so merging a chunk in is one sort, whatever the number of groups.
+    Groups are named by any int64 (stable rule ids, say) and numbered densely inside the counter. All sketches
+    live in one sorted int64 column, that number in the high bits and the hash's top 40 bits below, so
+    merging a chunk in is one sort, whatever the number of groups. Merging two counters is exact: the union's
+    sketch is the smallest hashes of both.
     """
 
     _HASH_BITS = 40
@@ -35,11 +29,23 @@ class DistinctCounter:
 
     def __init__(self) -> None:
         self._entries = np.zeros(0, dtype=np.int64)
+        self._names = np.zeros(0, dtype=np.int64)  # group name of each dense number
+        self._number: dict[int, int] = {}
         # per group, the largest hash its full sketch keeps: a larger one can never enter it
         self._limit = np.zeros(0, dtype=np.int64)
 
+    def _numbers(self, names: np.ndarray) -> np.ndarray:
+        distinct_names, inverse = dense(names)
+        numbers = np.array([self._number.setdefault(int(g), len(self._number)) for g in distinct_names.tolist()],
+                           dtype=np.int64)
+        if len(self._number) > len(self._names):
+            self._names = np.array(list(self._number), dtype=np.int64)
+        return numbers[inverse]
+
     def add(self, ref: np.ndarray, response: np.ndarray, hashes: np.ndarray) -> None:
-        group = ref.astype(np.int64) * 2 + response
+        if not len(ref):
+            return
+        group = self._numbers(ref.astype(np.int64) * 2 + response)
         top = (hashes >> np.uint64(64 - self._HASH_BITS)).astype(np.int64)
         # In slices, so that the groups a slice fills filter the next slices: past SKETCH distinct hashes a
         # group only takes hashes below its current largest, and most rows of a big group are dropped unsorted.
@@ -73,71 +79,21 @@ class DistinctCounter:
 
     def merge(self, other: DistinctCounter) -> None:
         """Fold another counter in: the union's sketch is the smallest hashes of both, per group."""
-        self._keep(np.concatenate([self._entries, other._entries]))
+        if not len(other._entries):
+            return
+        mine = self._numbers(other._names) if len(other._names) else np.zeros(0, dtype=np.int64)
+        low = other._entries & ((1 << self._HASH_BITS) - 1)
+        renamed = mine[other._entries >> self._HASH_BITS] << self._HASH_BITS | low
+        self._keep(np.concatenate([self._entries, renamed]))
 
     def count(self, key: tuple[int, int]) -> tuple[int, bool]:
         """(distinct hashes in the group, whether that is an estimate)."""
-        group = key[0] * 2 + key[1]
-        lo, hi = np.searchsorted(self._entries, [group << self._HASH_BITS, (group + 1) << self._HASH_BITS])
+        number = self._number.get(key[0] * 2 + key[1])
+        if number is None:
+            return 0, False
+        lo, hi = np.searchsorted(self._entries, [number << self._HASH_BITS, (number + 1) << self._HASH_BITS])
         size = int(hi - lo)
         if size < SKETCH:
             return size, False
         kth = int(self._entries[hi - 1] & ((1 << self._HASH_BITS) - 1)) + 1
         return int((SKETCH - 1) * 2.0**self._HASH_BITS / kth), True
-
-
-class BlockingGroups:
-    """The blocking groups, from the history table (drift.History) and a distinct-flow sketch per rule."""
-
-    def __init__(self) -> None:
-        self._flows = DistinctCounter()
-
-    def add_flows(self, ref: np.ndarray, response: np.ndarray, flows: np.ndarray) -> None:
-        """One chunk's explained REJECT records: their rule, whether a response, and their flow hash."""
-        self._flows.add(ref, response, flows)
-
-    def result(self, history: History, table: pa.Table, registry: RuleRegistry,
-               interface_ids: list[str]) -> list[Blocking]:
-        fields = history.columns(table["key"].to_numpy())
-        explained = (table["accept"].to_numpy() == 0) & (fields["ref"] >= 0)
-        rows = pa.table({
-            "ref": fields["ref"][explained], "response": fields["response"][explained].astype(bool),
-            "protocol": fields["protocol"][explained], "port": fields["service_port"][explained],
-            "interface": fields["interface"][explained], "records": table["records"].to_numpy()[explained],
-            "first": table["first"].to_numpy()[explained], "end": table["end"].to_numpy()[explained],
-        })
-        groups = rows.group_by(["ref", "response"], use_threads=False).aggregate(
-            [("records", "sum"), ("first", "min"), ("end", "max")]).to_pylist()
-        ports = _top(rows.group_by(["ref", "response", "protocol", "port"], use_threads=False).aggregate(
-            [("records", "sum")]).to_pylist(), lambda r: _service(r["protocol"], r["port"]))
-        interfaces = _top(rows.group_by(["ref", "response", "interface"], use_threads=False).aggregate(
-            [("records", "sum")]).to_pylist(), lambda r: interface_ids[r["interface"]])
-        timelines = history.rule_timelines()
-        out = []
-        for g in groups:
-            key = (g["ref"], int(g["response"]))
-            rule = registry.rules[g["ref"]]
-            flows, estimated = self._flows.count(key)
-            out.append(Blocking(
-                kind=rule.kind, id=rule.id, direction=rule.direction, rule=rule.rule, return_path=bool(g["response"]),
-                records=g["records_sum"], flows=flows, flows_estimated=estimated, first_seen=g["first_min"],
-                last_seen=g["end_max"], groups=list(rule.groups) if rule.groups is not None else None,
-                detail=rule.detail, ports=ports.get(key, []), interfaces=interfaces.get(key, []),
-                timeline=timelines.get(key),
-            ))
-        out.sort(key=lambda b: (-b.records, b.first_seen, str(b.id), str(b.rule)))
-        return out
-
-
-def _service(protocol: int, port: int) -> str:
-    name = protocol_name(protocol)
-    return f"{name} {port}" if protocol in (6, 17) else name
-
-
-def _top(rows: list[dict[str, int]], label: Callable[[dict[str, int]], str]) -> dict[tuple[int, int], list[str]]:
-    """The most frequent labels per (ref, response) group."""
-    by_group: dict[tuple[int, int], list[tuple[int, str]]] = {}
-    for row in rows:
-        by_group.setdefault((row["ref"], int(row["response"])), []).append((row["records_sum"], label(row)))
-    return {k: [name for _, name in sorted(v, key=lambda x: (-x[0], x[1]))[:_TOP]] for k, v in by_group.items()}
-

@@ -10,6 +10,7 @@ With CloudTrail, it names the change event on that component nearest before the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +20,8 @@ from reach.model.addr import format_address
 from reach.model.decision import RuleRegistry, change_reading
 from reach.model.network import Network
 from reach.model.rules import RuleRef, protocol_name
-from reach.reconcile.arrays import Accumulator, Packer, bit_width, dense
+from reach.reconcile.arrays import Packer, bit_width, dense, local_dense
+from reach.reconcile.cells import CellStore, Table
 from reach.reconcile.cloudtrail import CloudTrail
 from reach.reconcile.result import (
     ChangePoint,
@@ -63,129 +65,102 @@ def _cells(group: np.ndarray, size: int, start: np.ndarray, end: np.ndarray) -> 
             "end": final[used]}
 
 
+SLOT_WIDTHS = (1, 1, 8, 16)  # after the interface: egress, response, protocol, service port
+SLOT_NAMES = ("interface", "egress", "response", "protocol", "service_port")
+_VALUES = {"records": "sum", "first": "min", "last": "max", "end": "max"}
+# The per-key tables, folded by their keys (cells.py). `slot` packs a key's interface, direction, response,
+# protocol and service port; `ref` is the deciding rule's stable id (refs.py), -1 when nothing rejects.
+TOTALS = Table(("slot", "ref", "accept"), _VALUES)
+DETAIL = Table(("slot", "ref", "bucket", "accept"), _VALUES, compact=False)  # minutes rarely repeat across chunks
+GROUPS = Table(tuple(_KEYS), {"records": "sum", "first_seen": "min", "last_seen": "max", "dst_lo": "min",
+                              "dst_hi": "max", "src_lo": "min", "src_hi": "max"},
+               unsigned=("sh", "sl", "dh", "dl"))
+TABLES = {"totals": TOTALS, "detail": DETAIL, "groups": GROUPS}
+
+
+def pack_slot(interface: np.ndarray, egress: np.ndarray, response: np.ndarray, protocol: np.ndarray,
+              service_port: np.ndarray) -> np.ndarray:
+    return Packer._pack([interface, egress, response, protocol, service_port], [32, *SLOT_WIDTHS])
+
+
+def unpack_slot(slot: np.ndarray) -> dict[str, np.ndarray]:
+    return dict(zip(SLOT_NAMES, Packer._unpack(np.asarray(slot, dtype=np.int64), [32, *SLOT_WIDTHS]), strict=True))
+
+
+def slot_sql(column: str = "slot") -> dict[str, str]:
+    """SQL expressions of a slot's fields."""
+    out, shift = {}, 0
+    for name, width in zip(reversed(SLOT_NAMES), (*reversed(SLOT_WIDTHS), 32), strict=True):
+        out[name] = f"(({column} >> {shift}) & {(1 << width) - 1})"
+        shift += width
+    return out
+
+
 class History:
     """Every evaluated record, counted per key — (interface, direction, response, protocol, service port,
-    deciding rule) — and observed action, with the first and last start and the last end.
+    deciding rule) — and observed action: records, first and last start, last end (`totals`); and the same
+    per minute (`detail`), from which the change points of the keys that disagree are found once everything
+    is in. Both go to a CellStore, which folds them out of core; the rule series stays in memory (bounded).
 
-    The blocking groups and the summary's time span come from these totals. Keys where some record disagrees
-    with the snapshot are also counted per time bucket (the change points come from those); their records
-    from before they first disagreed become one bucket of their own. Buckets are a minute, widened (2, 10,
-    20 minutes…) when the table outgrows its budget, so memory stays bounded whatever the input; reported
-    times stay exact, since cells keep their records' own times.
+    Nothing here depends on the order records arrive in, so chunks, workers and partitions fold exactly.
     """
 
-    NAMES = ("interface", "egress", "response", "protocol", "service_port", "ref")
-    _DETAIL = ("key", "bucket", "accept", "records", "first", "last", "end")
-
-    def __init__(self, interfaces: int, rules: int, budget: int = 1 << 20) -> None:
-        self.packer = Packer([bit_width(interfaces), 1, 1, 8, 16, bit_width(rules + 1)])
-        self.seconds = 60  # width of a time bucket
-        self._budget = budget
-        self._totals = pa.table({name: pa.array([], pa.int64()) for name in self._DETAIL if name != "bucket"})
-        self._flagged = np.zeros(0, dtype=np.int64)  # keys with a disagreement, sorted
-        self._parts: list[dict[str, np.ndarray]] = []
-        self._rows = 0
+    def __init__(self, cells: CellStore) -> None:
+        self.cells = cells
         self.rules = RuleSeries()
 
-    def key(self, interface: np.ndarray, egress: np.ndarray, response: np.ndarray, protocol: np.ndarray,
-            service_port: np.ndarray, ref: np.ndarray) -> np.ndarray:
-        return self.packer.pack([interface, egress, response, protocol, service_port, ref + 1])
-
-    def add(self, keys: np.ndarray, row: np.ndarray, accept: np.ndarray, start: np.ndarray, end: np.ndarray,
-            wrong: np.ndarray) -> None:
-        """One chunk: `keys` holds the history key of each of the chunk's groups, `row` each record's group,
-        `wrong` the records that disagree."""
+    def add(self, slot: np.ndarray, ref: np.ndarray, row: np.ndarray, accept: np.ndarray, start: np.ndarray,
+            end: np.ndarray) -> None:
+        """One chunk: `slot` and `ref` (stable id) of each of the chunk's groups, `row` each record's group."""
         if not len(row):
             return
-        fields = self.columns(keys)  # per group, then one gather: the rule series' key of each record
-        rule = np.where(fields["ref"] >= 0, fields["ref"] * 2 + fields["response"], -1)
+        response = unpack_slot(slot)["response"]
+        rule = np.where(ref >= 0, ref * 2 + response, -1)
         self.rules.add(rule[row], accept, start)
-        distinct, local = dense(keys)
+        refs, ref_number = dense(ref)  # stable ids are wide: numbered first, to pack with the slot
+        first, local = local_dense([slot, ref_number], [58, bit_width(len(refs))])  # prediction keys -> history keys
+        slot, ref = slot[first], ref[first]
         group = local[row]
-        cell = _cells(group * 2 + accept, 2 * len(distinct), start, end)
-        part = pa.table({"key": distinct[cell["cell"] // 2], "accept": cell["cell"] % 2, "records": cell["records"],
-                         "first": cell["first"], "last": cell["last"], "end": cell["end"]})
-        before = self._totals
-        self._totals = self._merge(pa.concat_tables([before, part]), ["key", "accept"])
-        if len(wrong):
-            new = np.setdiff1d(distinct[np.unique(group[wrong])], self._flagged)
-            if len(new):
-                self._flagged = np.union1d(self._flagged, new)
-                self._prehistory(before, new)
-        flagged = np.isin(distinct, self._flagged)
-        watched = np.flatnonzero(flagged[group])
-        if len(watched):
-            self._detail(distinct, group[watched], accept[watched], start[watched], end[watched])
-
-    def _prehistory(self, totals: pa.Table, keys: np.ndarray) -> None:
-        """Records of newly disagreeing keys seen before this chunk: one bucket, at their last start."""
-        earlier = totals.filter(pa.array(np.isin(totals["key"].to_numpy(), keys)))
-        if earlier.num_rows:
-            columns = {name: earlier[name].to_numpy() for name in earlier.column_names}
-            columns["bucket"] = columns["last"] // self.seconds
-            self._append(columns)
-
-    def _detail(self, distinct: np.ndarray, group: np.ndarray, accept: np.ndarray, start: np.ndarray,
-                end: np.ndarray) -> None:
-        bucket = start // self.seconds
+        accept = accept.astype(np.int64)
+        cell = _cells(group * 2 + accept, 2 * len(slot), start, end)
+        at = cell.pop("cell")
+        self.cells.add("totals", pa.table({"slot": slot[at // 2], "ref": ref[at // 2], "accept": at % 2, **cell}))
+        bucket = start // 60
         low = int(bucket.min())
         span = int(bucket.max()) - low + 1
-        code = (group.astype(np.int64) * span + (bucket - low)) * 2 + accept
-        codes, code = dense(code)
+        codes, code = dense((group.astype(np.int64) * span + (bucket - low)) * 2 + accept)
         cell = _cells(code, len(codes), start, end)
         used = codes[cell.pop("cell")]
-        self._append({"key": distinct[used // 2 // span], "bucket": low + used // 2 % span, "accept": used % 2,
-                      **cell})
+        g = used // 2 // span
+        self.cells.add("detail", pa.table({"slot": slot[g], "ref": ref[g], "bucket": low + used // 2 % span,
+                                           "accept": used % 2, **cell}))
 
-    def _append(self, columns: dict[str, np.ndarray]) -> None:
-        self._parts.append({name: np.asarray(columns[name], dtype=np.int64) for name in self._DETAIL})
-        self._rows += len(columns["key"])
-        if self._rows > self._budget:
-            merged = self.detail()
-            while merged.num_rows > self._budget // 2:  # widen the buckets until the table fits
-                wider = _wider(self.seconds)
-                bucket = merged["bucket"].to_numpy() * self.seconds // wider
-                self.seconds = wider
-                merged = self._merge(merged.set_column(merged.schema.get_field_index("bucket"), "bucket",
-                                                       pa.array(bucket)), ["key", "bucket", "accept"])
-            self._parts = [{name: merged[name].to_numpy() for name in self._DETAIL}]
-            self._rows = merged.num_rows
+    def merge(self, other: History) -> None:
+        self.rules.merge(other.rules)
 
-    @staticmethod
-    def _merge(table: pa.Table, keys: list[str]) -> pa.Table:
-        grouped = table.group_by(keys, use_threads=False).aggregate(
-            [("records", "sum"), ("first", "min"), ("last", "max"), ("end", "max")])
-        names = [n.split("_")[0] for n in grouped.column_names]
-        return grouped.rename_columns(names).select([*keys, "records", "first", "last", "end"])
 
-    def totals(self) -> pa.Table:
-        """One row per (key, observed action)."""
-        return self._totals
+def widen(detail: pa.Table, budget: int, seconds: int = 60) -> tuple[pa.Table, int]:
+    """A (key, bucket, accept, …) table in buckets of `seconds`, widened until it has at most `budget` rows
+    (or one bucket): the narrowest width that fits, whatever order the records came in."""
+    while detail.num_rows > budget:
+        bucket = detail["bucket"].to_numpy()
+        if bucket.min() == bucket.max():
+            break
+        wider = _wider(seconds)
+        detail = DETAIL_KEYED.fold_arrow(detail.set_column(detail.schema.get_field_index("bucket"), "bucket",
+                                                           pa.array(bucket * seconds // wider)))
+        seconds = wider
+    return detail, seconds
 
-    def detail(self) -> pa.Table:
-        """One row per (disagreeing key, bucket, observed action)."""
-        if not self._parts:
-            return pa.table({name: pa.array([], pa.int64()) for name in self._DETAIL})
-        merged = pa.table({name: np.concatenate([p[name] for p in self._parts]) for name in self._DETAIL})
-        return merged if len(self._parts) == 1 else self._merge(merged, ["key", "bucket", "accept"])
 
-    def columns(self, keys: np.ndarray) -> dict[str, np.ndarray]:
-        """The fields of packed keys, by name."""
-        fields = self.packer.unpack(keys)
-        out = dict(zip(self.NAMES, fields, strict=True))
-        out["ref"] = out["ref"] - 1
-        return out
-
-    def rule_timelines(self) -> dict[tuple[int, int], Timeline]:
-        """(rule, response) -> the timeline of the records the snapshot says that rule rejects."""
-        found = timelines(self.rules.table(), self.rules.seconds)
-        return {(key // 2, key % 2): timeline for key, timeline in found.items()}
+DETAIL_KEYED = Table(("key", "bucket", "accept"), _VALUES)
 
 
 class RuleSeries:
     """Records per (rule, response, observed action, time bucket), for every record the snapshot rejects: the
     REJECTs each blocking rule explains, and the ACCEPTs it should have rejected. Buckets are a minute, widened
-    when the table outgrows its budget, like the history's."""
+    when the table outgrows its budget to the narrowest width that fits; a partial never widens past what the
+    whole needs, so partials merge into what one pass would have made."""
 
     _COLUMNS = ("key", "bucket", "accept", "records")
 
@@ -202,13 +177,16 @@ class RuleSeries:
             return
         part = self._sum(rule[rejected].astype(np.int64), start[rejected] // self.seconds,
                          accept[rejected].astype(np.int64), np.ones(len(rejected), dtype=np.int64))
+        self._take(part)
+
+    def _take(self, part: pa.Table) -> None:
         self._parts.append(part)
         self._rows += part.num_rows
         if self._rows > self._budget:
             table = self.table()
             columns = [table[name].to_numpy() for name in self._COLUMNS]
             # widen the buckets until the table fits, or until one bucket holds everything
-            while len(columns[0]) > self._budget // 2 and columns[1].min() != columns[1].max():
+            while len(columns[0]) > self._budget and columns[1].min() != columns[1].max():
                 wider = _wider(self.seconds)
                 columns[1] = columns[1] * self.seconds // wider
                 self.seconds = wider
@@ -216,14 +194,40 @@ class RuleSeries:
                 columns = [table[name].to_numpy() for name in self._COLUMNS]
             self._parts, self._rows = [table], table.num_rows
 
+    def merge(self, other: RuleSeries) -> None:
+        """Fold another series in, at the wider of the two bucket widths (each a multiple of the narrower)."""
+        mine, theirs = self.table(), other.table()
+        width = max(self.seconds, other.seconds)
+        parts = []
+        for table, seconds in ((mine, self.seconds), (theirs, other.seconds)):
+            if table.num_rows:
+                columns = [table[name].to_numpy() for name in self._COLUMNS]
+                columns[1] = columns[1] * seconds // width
+                parts.append(self._sum(*columns))
+        self.seconds = width
+        self._parts, self._rows = [], 0
+        for part in parts:
+            self._take(part)
+
+    def remap(self, mapping: Callable[[np.ndarray], np.ndarray]) -> RuleSeries:
+        """The same series with its rules renamed (stable ids -> a registry's, say)."""
+        out = RuleSeries(self._budget)
+        out.seconds = self.seconds
+        table = self.table()
+        if table.num_rows:
+            key = table["key"].to_numpy()
+            out._parts = [table.set_column(0, "key", pa.array(mapping(key // 2) * 2 + key % 2))]
+            out._rows = table.num_rows
+        return out
+
     @classmethod
     def _sum(cls, key: np.ndarray, bucket: np.ndarray, accept: np.ndarray, records: np.ndarray) -> pa.Table:
-        """Records summed per (key, bucket, accept), over packed codes: counted in place when they are few, else
-        hashed first."""
-        first, low = int(key.min()), int(bucket.min())
+        """Records summed per (key, bucket, accept)."""
+        keys, number = dense(key)
+        low = int(bucket.min())
         span = int(bucket.max()) - low + 1
-        code = ((key - first) * span + (bucket - low)) * 2 + accept
-        size = (int(key.max()) - first + 1) * span * 2
+        code = (number.astype(np.int64) * span + (bucket - low)) * 2 + accept
+        size = len(keys) * span * 2
         if size <= _DENSE_CELLS:
             summed = np.bincount(code, weights=records, minlength=size)
             codes = np.flatnonzero(summed)
@@ -231,7 +235,7 @@ class RuleSeries:
         else:
             codes, cell = dense(code)
             summed = np.bincount(cell, weights=records, minlength=len(codes))
-        columns = (first + codes // 2 // span, low + codes // 2 % span, codes % 2, summed.astype(np.int64))
+        columns = (keys[codes // 2 // span], low + codes // 2 % span, codes % 2, summed.astype(np.int64))
         return pa.table(dict(zip(cls._COLUMNS, columns, strict=True)))
 
     def table(self) -> pa.Table:
@@ -263,8 +267,9 @@ def timelines(table: pa.Table, seconds: int, keys: np.ndarray | None = None) -> 
         cells, inverse = np.unique(bucket[part] * seconds // width, return_inverse=True)
         accepted = np.bincount(inverse, weights=records[part] * accept[part], minlength=len(cells))
         total = np.bincount(inverse, weights=records[part], minlength=len(cells))
-        out[int(key[part[0]])] = Timeline(seconds=width, buckets=[
-            TimelineBucket(start=int(c) * width, accept=int(a), reject=int(t - a))
+        # built without validation: thousands of timelines of plain ints, checked by construction
+        out[int(key[part[0]])] = Timeline.model_construct(seconds=width, buckets=[
+            TimelineBucket.model_construct(start=int(c) * width, accept=int(a), reject=int(t - a))
             for c, a, t in zip(cells.tolist(), accepted.tolist(), total.tolist(), strict=True)])
     return out
 
@@ -291,84 +296,81 @@ class Group:
     src_ports: tuple[int, int]
 
 
-class Drift:
-    def __init__(self, history: History) -> None:
-        self.history = history
-        self._groups = Accumulator(_KEYS, {
-            "records": ("start", "count"), "first_seen": ("start", "min"), "last_seen": ("end", "max"),
-            "dst_lo": ("dstport", "min"), "dst_hi": ("dstport_", "max"),
-            "src_lo": ("srcport", "min"), "src_hi": ("srcport_", "max"),
-        })
+def disagreement_rows(columns: dict[str, np.ndarray]) -> pa.Table:
+    """One chunk's disagreeing records, grouped (interface, direction, peer, port, observed vs predicted…)."""
+    table = pa.table({**{k: columns[k] for k in _KEYS}, "start": columns["start"], "end": columns["end"],
+                      "dstport": columns["dstport"], "dstport_": columns["dstport"],
+                      "srcport": columns["srcport"], "srcport_": columns["srcport"]})
+    grouped = table.group_by(_KEYS, use_threads=False).aggregate([
+        ("start", "count"), ("start", "min"), ("end", "max"), ("dstport", "min"), ("dstport_", "max"),
+        ("srcport", "min"), ("srcport_", "max")])
+    names = dict(zip(("start_count", "start_min", "end_max", "dstport_min", "dstport__max", "srcport_min",
+                      "srcport__max"), GROUPS.values, strict=True))
+    grouped = grouped.rename_columns([names.get(n, n) for n in grouped.column_names])
+    return pa.table({name: grouped[name].cast(pa.uint64() if name in GROUPS.unsigned else pa.int64())
+                     for name in (*GROUPS.keys, *GROUPS.values)})
 
-    def add_disagreements(self, columns: dict[str, np.ndarray]) -> None:
-        columns = dict(columns)
-        columns["dstport_"], columns["srcport_"] = columns["dstport"], columns["srcport"]
-        self._groups.add(columns)
 
-    # ----- the answer ----------------------------------------------------------------------------
+# The listed groups: most records first, then a total order on every key (ties never depend on input order).
+GROUPS_ORDER = f"ORDER BY records DESC, first_seen, {', '.join(_KEYS)} LIMIT {MAX_GROUPS}"
+GROUPS_PER_FOLD = 1 << 20  # disagreeing rows folded at once; past it, by hash bucket of the peer
 
-    def groups(self) -> tuple[list[Group], int]:
-        """The disagreement groups, most records first (at most MAX_GROUPS), and how many there are."""
-        table = self._groups.result()
-        rows = table.to_pylist() if table.num_rows <= MAX_GROUPS else table.take(
-            np.argsort(-table["records"].to_numpy(), kind="stable")[:MAX_GROUPS]).to_pylist()
-        out = [Group(
-            interface=r["interface"], egress=r["egress"], response=r["response"],
-            src=format_address(r["sf"], r["sh"] << 64 | r["sl"]), dst=format_address(r["df"], r["dh"] << 64 | r["dl"]),
-            service_port=r["service_port"], protocol=r["protocol"], accept=r["accept"], ref=r["ref"],
-            sg_ref=r["sg_ref"], nacl_ref=r["nacl_ref"], records=r["records"], first_seen=r["first_seen"],
-            last_seen=r["last_seen"], dst_ports=(r["dst_lo"], r["dst_hi"]), src_ports=(r["src_lo"], r["src_hi"]),
-        ) for r in rows]
-        out.sort(key=lambda g: (-g.records, g.first_seen, g.interface, g.src, g.dst))
-        return out, table.num_rows
 
-    def change_points(self, keys: set[int], history: pa.Table) -> dict[int, ChangePoint | None]:
-        """The flip of the observed action for each history key."""
-        found: dict[int, ChangePoint | None] = dict.fromkeys(keys, None)
-        key = history["key"].to_numpy()
-        wanted = np.isin(key, np.fromiter(keys, dtype=np.int64, count=len(keys)))
-        cols = {name: history[name].to_numpy()[wanted] for name in history.column_names}
-        if not len(cols["key"]):
-            return found
-        accept = cols["accept"].astype(bool)
-        # one row per (key, bucket): both actions side by side
-        cell, inverse = np.unique(np.stack([cols["key"], cols["bucket"]], axis=1), axis=0, return_inverse=True)
-        inverse = inverse.reshape(-1)
-        m = len(cell)
+def groups_of(table: pa.Table) -> list[Group]:
+    """Disagreement groups from their folded rows (rule ids already the registry's)."""
+    out = [Group(
+        interface=r["interface"], egress=bool(r["egress"]), response=bool(r["response"]),
+        src=format_address(r["sf"], r["sh"] << 64 | r["sl"]), dst=format_address(r["df"], r["dh"] << 64 | r["dl"]),
+        service_port=r["service_port"], protocol=r["protocol"], accept=bool(r["accept"]), ref=r["ref"],
+        sg_ref=r["sg_ref"], nacl_ref=r["nacl_ref"], records=r["records"], first_seen=r["first_seen"],
+        last_seen=r["last_seen"], dst_ports=(r["dst_lo"], r["dst_hi"]), src_ports=(r["src_lo"], r["src_hi"]),
+    ) for r in table.to_pylist()]
+    out.sort(key=lambda g: (-g.records, g.first_seen, g.interface, g.src, g.dst))
+    return out
 
-        def spread(values: np.ndarray, mask: np.ndarray, empty: int) -> np.ndarray:
-            out = np.full(m, empty, dtype=np.int64)
-            out[inverse[mask]] = values[mask]
-            return out
 
-        per_minute = {
-            "records": np.bincount(inverse, weights=cols["records"], minlength=m).astype(np.int64),
-            "accepted": spread(cols["records"], accept, 0),
-            "accept_first": spread(cols["first"], accept, _HIGH), "accept_last": spread(cols["last"], accept, _LOW),
-            "reject_first": spread(cols["first"], ~accept, _HIGH), "reject_last": spread(cols["last"], ~accept, _LOW),
-        }
-        bounds = np.flatnonzero(np.diff(cell[:, 0])) + 1
-        for part in np.split(np.arange(m), bounds):
-            minutes = {name: values[part] for name, values in per_minute.items()}
-            found[int(cell[part[0], 0])] = _flip(minutes)
+def change_points(keys: set[int], history: pa.Table) -> dict[int, ChangePoint | None]:
+    """The flip of the observed action for each history key."""
+    found: dict[int, ChangePoint | None] = dict.fromkeys(keys, None)
+    key = history["key"].to_numpy()
+    wanted = np.isin(key, np.fromiter(keys, dtype=np.int64, count=len(keys)))
+    cols = {name: history[name].to_numpy()[wanted] for name in history.column_names}
+    if not len(cols["key"]):
         return found
+    order = np.lexsort((cols["bucket"], cols["key"]))
+    cols = {name: values[order] for name, values in cols.items()}
+    accept = cols["accept"].astype(bool)
+    # one row per (key, bucket): both actions side by side
+    cell, inverse = np.unique(np.stack([cols["key"], cols["bucket"]], axis=1), axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    m = len(cell)
 
-    def result(self, registry: RuleRegistry, interface_ids: list[str], network: Network,
-               cloudtrail: CloudTrail | None, history: pa.Table) -> tuple[list[Disagreement], int]:
-        groups, total = self.groups()
-        if not groups:
-            return [], total
+    def spread(values: np.ndarray, mask: np.ndarray, empty: int) -> np.ndarray:
+        out = np.full(m, empty, dtype=np.int64)
+        out[inverse[mask]] = values[mask]
+        return out
 
-        def column(name: str) -> np.ndarray:
-            return np.array([getattr(g, name) for g in groups], dtype=np.int64)
+    per_minute = {
+        "records": np.bincount(inverse, weights=cols["records"], minlength=m).astype(np.int64),
+        "accepted": spread(cols["records"], accept, 0),
+        "accept_first": spread(cols["first"], accept, _HIGH), "accept_last": spread(cols["last"], accept, _LOW),
+        "reject_first": spread(cols["first"], ~accept, _HIGH), "reject_last": spread(cols["last"], ~accept, _LOW),
+    }
+    bounds = np.flatnonzero(np.diff(cell[:, 0])) + 1
+    for part in np.split(np.arange(m), bounds):
+        minutes = {name: values[part] for name, values in per_minute.items()}
+        found[int(cell[part[0], 0])] = _flip(minutes)
+    return found
 
-        keys = self.history.key(column("interface"), column("egress"), column("response"), column("protocol"),
-                                column("service_port"), column("ref")).tolist()
-        points = self.change_points(set(keys), history)
-        series = timelines(history, self.history.seconds, np.array(keys, dtype=np.int64))
-        out = [_disagreement(g, registry, interface_ids[g.interface], network, points[k], cloudtrail, series.get(k))
-               for g, k in zip(groups, keys, strict=True)]
-        return out, total
+
+def disagreements(groups: list[Group], keys: list[int], detail: pa.Table, seconds: int, registry: RuleRegistry,
+                  interface_ids: list[str], network: Network, cloudtrail: CloudTrail | None) -> list[Disagreement]:
+    """The listed groups in words, each with its change point and timeline from `detail` (`keys`: each
+    group's history key, packed as `detail` packs them)."""
+    points = change_points(set(keys), detail)
+    series = timelines(detail, seconds, np.array(keys, dtype=np.int64))
+    return [_disagreement(g, registry, interface_ids[g.interface], network, points[k], cloudtrail, series.get(k))
+            for g, k in zip(groups, keys, strict=True)]
 
 
 def _flip(h: dict[str, np.ndarray]) -> ChangePoint | None:

@@ -1,99 +1,87 @@
 """reconcile: flow-log batches in, a short and certain answer out.
 
-Batches are gathered into chunks of about a million records, and each chunk goes through the same named
+Batches are gathered into chunks of a quarter million records, and each chunk goes through the same named
 passes, all on columns:
 
     place -> tell responses -> predict (kernel, per distinct key) -> count and attribute REJECTs -> drift
 
-A worker thread runs them on one chunk while the calling thread reads and gathers the next: Arrow's parser
-and NumPy release the GIL for their work, so reading and reconciling overlap on two cores. Memory follows
-the number of groups (rules, disagreement groups, keys x time buckets) and the two chunks in flight, not
-the number of records.
+into a `Partial` (partial.py), which folds exactly with the partials of other chunks, files, worker
+processes or Spark partitions. Records whose response only their reverse can tell (pairing candidates)
+wait until every record is in; `resolve` then decides them, a partition of connections at a time.
+
+A worker thread runs the passes on one chunk while the calling thread reads and gathers the next: Arrow's
+parser and NumPy release the GIL for their work, so reading and reconciling overlap on two cores.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from reach.flowlogs import FLOW_LOG_SCHEMA, FlowLogStats
 from reach.model.network import Network
 from reach.model.rules import RuleRef
 from reach.model.vocabulary import Kind
 from reach.reconcile.addresses import AddressClasses
-from reach.reconcile.attribute import BlockingGroups
 from reach.reconcile.cloudtrail import CloudTrail
-from reach.reconcile.drift import MAX_GROUPS, Drift, History
-from reach.reconcile.place import InterfaceIndex, Placed, PlaceStats, place
+from reach.reconcile.drift import History, disagreement_rows, pack_slot
+from reach.reconcile.finish import finish
+from reach.reconcile.partial import Partial
+from reach.reconcile.place import InterfaceIndex, Placed, place
 from reach.reconcile.predict import Prediction, Predictor, probe_port
-from reach.reconcile.responses import METHOD_NAMES, ResponseClassifier, flow_key
-from reach.reconcile.result import BadLine, ReconcileResult, SkippedInterface, Summary
-from reach.reconcile.usage import RuleUse
+from reach.reconcile.refs import StableIds
+from reach.reconcile.responses import ResponseClassifier, flow_key, pair_partition
+from reach.reconcile.result import ReconcileResult
+
+BPA = RuleRef(Kind.VPC_BLOCK_PUBLIC_ACCESS, None, None, None, "VPC Block Public Access rejected it (reject-reason BPA)",
+              implicit=True)
 
 
-def _rule_bound(network: Network) -> int:
-    """At most this many distinct rules can decide a record (lines, implicit denies, BPA)."""
-    lines = sum(len(t) for g in network.security_groups.values() for t in (g.ingress, g.egress))
-    lines += sum(len(t) for a in network.nacls.values() for t in (a.ingress, a.egress))
-    return lines + 2 * (len(network.interfaces) + len(network.security_groups) + len(network.nacls)) + 1
-
-
-@dataclass(frozen=True)
-class _Analysed:
-    placed: Placed
-    response: np.ndarray
-    service: np.ndarray
-    prediction: Prediction
+def _kit(network: Network) -> tuple[InterfaceIndex, AddressClasses, Predictor, StableIds]:
+    """The network's indexes and its predictor, kept with it: every reconciler of a process (a worker reads
+    many files and ranges) shares the keys the kernel has already decided."""
+    found = network.__dict__.get("_reconcile_kit")
+    if found is None:
+        interfaces = InterfaceIndex.of(network)
+        classes = AddressClasses.of(network)
+        predictor = Predictor(network, interfaces, classes)
+        found = network.__dict__["_reconcile_kit"] = (interfaces, classes, predictor, StableIds(predictor.registry))
+    return found
 
 
 class Reconciler:
-    """Folds batches in, a chunk of about a million records at a time; `result()` gives the answer."""
+    """Folds batches into a Partial, a chunk of a quarter million records at a time; `result()` gives the
+    answer, `partial()` the part to merge with others."""
 
-    CHUNK = 1 << 20
+    CHUNK = 1 << 18  # records: a quarter million at a time keeps a worker near 0.5 GB
 
-    def __init__(self, network: Network, *, rule_usage: bool = True) -> None:
+    def __init__(self, network: Network, *, rule_usage: bool = True, spool: str | None = None) -> None:
         self.network = network
         self.rule_usage = rule_usage
-        self.interfaces = InterfaceIndex.of(network)
-        self.classes = AddressClasses.of(network)
-        self.predictor = Predictor(network, self.interfaces, self.classes)
+        self.interfaces, self.classes, self.predictor, self.stable = _kit(network)
         self.classifier = ResponseClassifier()
-        self.placing = PlaceStats()
-        self.blocking = BlockingGroups()
-        self.history = History(len(self.interfaces.ids), _rule_bound(network))
-        self.drift = Drift(self.history)
-        self.usage = RuleUse(len(self.interfaces.ids))
-        self._bpa = self.predictor.registry.add(RuleRef(
-            Kind.VPC_BLOCK_PUBLIC_ACCESS, None, None, None, "VPC Block Public Access rejected it (reject-reason BPA)",
-            implicit=True))
-        self.rows = 0
-        self.evaluated = 0
-        self.agree = 0
-        self.responses = 0
+        self._bpa = self.predictor.registry.add(BPA)
+        self.state = Partial(len(self.interfaces.ids))
+        self.state.cells.spool = self.state.candidates.spool = spool
+        self.history = History(self.state.cells)
+        self.history.rules = self.state.rules
         self._pending: list[pa.RecordBatch] = []
         self._pending_rows = 0
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reach-analyse")
         self._inflight: Future[None] | None = None
 
     def add(self, batch: pa.RecordBatch) -> None:
-        self.rows += batch.num_rows
+        self.state.rows += batch.num_rows
         self._pending.append(batch.select(FLOW_LOG_SCHEMA.names))
         self._pending_rows += batch.num_rows
         if self._pending_rows >= self.CHUNK:
             self.flush()
 
     def flush(self) -> None:
-        """Hand what is pending to the worker thread as one chunk (after the one before is done).
-
-        The worker analyses (place, tell responses, predict) and folds (count, attribute, collect drift) one
-        chunk while this thread reads and gathers the next: Arrow's parser and NumPy release the GIL for
-        their work, so reading and reconciling overlap on two cores.
-        """
+        """Hand what is pending to the worker thread as one chunk (after the one before is done)."""
         self._wait()
         if self._pending:
             chunk = pa.Table.from_batches(self._pending)
@@ -106,24 +94,51 @@ class Reconciler:
             self._inflight = None
 
     def _process(self, chunk: pa.Table) -> None:
-        analysed = self._analyse(chunk)
-        if analysed is not None:
-            self._fold(analysed)
-
-    def _analyse(self, chunk: pa.Table) -> _Analysed | None:
-        placed = place(chunk, self.interfaces, self.classes, self.placing)
+        placed = place(chunk, self.interfaces, self.classes, self.state.placing)
         if not len(placed):
-            return None
-        response, _ = self.classifier.classify(placed)
+            return
+        response, method, candidate = self.classifier.tell(placed)
+        if candidate.any():  # their answer waits for their reverse, wherever it is in the input
+            held = np.flatnonzero(candidate)
+            self.state.candidates.add(placed.take(held).to_table(),
+                                      pair_partition(placed, held, self.state.candidates.partitions))
+            kept = np.flatnonzero(~candidate)
+            placed, response, method = placed.take(kept), response[kept], method[kept]
+        self._decide(placed, response, method)
+
+    def resolve(self, held: pa.Table) -> None:
+        """Decide held pairing candidates: every record of their connections, both ways, is in `held`."""
+        placed = Placed.from_table(held)
+        response, method = self.classifier.resolve(placed)
+        for begin in range(0, len(placed), self.CHUNK):
+            rows = np.arange(begin, min(begin + self.CHUNK, len(placed)))
+            self._decide(placed.take(rows), response[rows], method[rows])
+
+    def resolve_held(self) -> None:
+        """Resolve what this reconciler holds back itself, partition by partition."""
+        self.flush()
+        self._wait()
+        spool = self.state.candidates
+        for partition in range(spool.partitions):
+            held = spool.take(partition)
+            if held is not None:
+                self.resolve(held)
+        spool.rows = 0
+
+    # ----- one chunk of records whose response is known ------------------------------------------
+
+    def _decide(self, placed: Placed, response: np.ndarray, method: np.ndarray) -> None:
+        if not len(placed):
+            return
+        self.classifier.count(response, method)
         ported = (placed.protocol == 6) | (placed.protocol == 17)
         service = np.where(ported, np.where(response, placed.srcport, placed.dstport), 0).astype(np.int32)
         prediction = self.predictor.predict(placed.interface, placed.egress, response, placed.protocol,
                                             placed.dstport, placed.peer_class, service)
-        return _Analysed(placed, response, service, prediction)
+        self._fold(placed, response, service, prediction)
 
-    def _fold(self, analysed: _Analysed) -> None:
-        placed, response, service, p = analysed.placed, analysed.response, analysed.service, analysed.prediction
-        n = len(placed)
+    def _fold(self, placed: Placed, response: np.ndarray, service: np.ndarray, p: Prediction) -> None:
+        state = self.state
         row, refs = p.row, p.ref
         reject, ref = p.reject[row], refs[row]
         bpa = np.flatnonzero(placed.bpa & ~placed.accept)
@@ -134,14 +149,14 @@ class Reconciler:
             reject[bpa], ref[bpa] = True, self._bpa
         observed_reject = ~placed.accept
         agree = observed_reject == reject
-
-        self.evaluated += n
-        self.agree += int(agree.sum())
-        self.responses += int(response.sum())
+        stable = self.stable.of
+        state.evaluated += len(placed)
+        state.agree += int(agree.sum())
+        state.responses += int(response.sum())
         columns = {k: np.concatenate([v, v[p.row[bpa]]]) if len(bpa) else v for k, v in p.columns.items()}
-        keys = self.history.key(columns["interface"], columns["egress"], columns["response"], columns["protocol"],
-                                columns["service_port"], refs)
-        self.history.add(keys, row, placed.accept, placed.start, placed.end, np.flatnonzero(~agree))
+        slot = pack_slot(columns["interface"], columns["egress"], columns["response"], columns["protocol"],
+                         columns["service_port"])
+        self.history.add(slot, stable(refs), row, placed.accept, placed.start, placed.end)
 
         if self.rule_usage:
             self._use(placed, response, p)
@@ -150,20 +165,20 @@ class Reconciler:
         if len(explained):
             resp = response[explained]
             flows = flow_key(placed, explained, reverse=resp)  # a response counts as its request's flow
-            self.blocking.add_flows(ref[explained], resp, flows)
+            state.flows.add(stable(ref[explained]), resp, flows)
 
         wrong = np.flatnonzero(~agree)
         if len(wrong):
             (sf, sh, sl), (df, dh, dl) = placed.src, placed.dst
             at = p.row[wrong]
-            self.drift.add_disagreements({
+            state.cells.add("groups", disagreement_rows({
                 "interface": placed.interface[wrong], "egress": placed.egress[wrong], "response": response[wrong],
                 "sf": sf[wrong], "sh": sh[wrong], "sl": sl[wrong], "df": df[wrong], "dh": dh[wrong],
                 "dl": dl[wrong], "service_port": service[wrong], "protocol": placed.protocol[wrong],
-                "accept": placed.accept[wrong], "ref": ref[wrong], "sg_ref": p.sg_ref[at], "nacl_ref": p.nacl_ref[at],
-                "start": placed.start[wrong], "end": placed.end[wrong], "dstport": placed.dstport[wrong],
-                "srcport": placed.srcport[wrong],
-            })
+                "accept": placed.accept[wrong], "ref": stable(ref[wrong]), "sg_ref": stable(p.sg_ref[at]),
+                "nacl_ref": stable(p.nacl_ref[at]), "start": placed.start[wrong], "end": placed.end[wrong],
+                "dstport": placed.dstport[wrong], "srcport": placed.srcport[wrong],
+            }))
 
     def _use(self, placed: Placed, response: np.ndarray, p: Prediction) -> None:
         """Attribute each observed ACCEPT to the lines that allowed it: its security group line (requests
@@ -173,7 +188,7 @@ class Reconciler:
         lines = []
         for refs in (p.sg_ref, p.nacl_ref):
             line = refs[p.row[accepted]]
-            lines.append(np.where((line >= 0) & allows[np.maximum(line, 0)], line, -1))
+            lines.append(self.stable.of(np.where((line >= 0) & allows[np.maximum(line, 0)], line, -1)))
         egress = placed.egress[accepted]
         (sf, sh, sl), (df, dh, dl) = placed.src, placed.dst
         family = np.where(egress, df[accepted], sf[accepted])
@@ -181,56 +196,33 @@ class Reconciler:
         protocol = placed.protocol[accepted]
         port = probe_port(protocol, placed.dstport[accepted], response[accepted])
         flows = flow_key(placed, accepted, reverse=response[accepted])
-        self.usage.add(placed.interface, tuple(lines), family, hi, lo, protocol, port, placed.start[accepted],
-                       placed.end[accepted], flows)
+        assert self.state.usage is not None
+        self.state.usage.add(placed.interface, tuple(lines), family, hi, lo, protocol, port, placed.start[accepted],
+                             placed.end[accepted], flows)
+
+    # ----- the answer ----------------------------------------------------------------------------
 
     def close(self) -> None:
         """Stop the worker thread (after a read error, say); `result()` does it too."""
         self._worker.shutdown(wait=False, cancel_futures=True)
 
-    def result(self, read_stats: FlowLogStats | None = None, cloudtrail: CloudTrail | None = None) -> ReconcileResult:
+    def partial(self) -> Partial:
+        """What this reconciler has folded (its held candidates included), to merge with other parts."""
         self.flush()
         self._wait()
         self._worker.shutdown()
-        registry = self.predictor.registry
-        ids = self.interfaces.ids
-        totals = self.history.totals()
-        blocking = self.blocking.result(self.history, totals, registry, ids)
-        disagreements, groups = self.drift.result(registry, ids, self.network, cloudtrail, self.history.detail())
-        p = self.placing
-        records = read_stats.records if read_stats is not None else self.rows
-        methods = self.classifier.methods
-        seen = totals.num_rows > 0
-        summary = Summary(
-            records=records, evaluated=self.evaluated, agree=self.agree, disagree=self.evaluated - self.agree,
-            skipped=p.skipped, unparsable=read_stats.unparsable if read_stats is not None else 0,
-            nodata=p.nodata, skipdata=p.skipdata, no_action=p.no_action,
-            unknown_interface=sum(p.unknown_interface.values()), unplaceable=sum(p.unplaceable.values()),
-            responses=self.responses,
-            response_methods={name: int(methods[i]) for i, name in enumerate(METHOD_NAMES)},
-            keys=self.predictor.evaluated_keys,
-            first_seen=pc.min(totals["first"]).as_py() if seen else None,
-            last_seen=pc.max(totals["end"]).as_py() if seen else None,
-        )
-        skipped = [SkippedInterface(interface_id=i, records=n, reason="not in the snapshot")
-                   for i, n in p.unknown_interface.most_common()]
-        skipped += [SkippedInterface(interface_id=i, records=n,
-                                     reason="neither address is the interface's and the format has no flow-direction")
-                    for i, n in p.unplaceable.most_common()]
-        notes = []
-        if groups > len(disagreements):
-            notes.append(f"{groups - len(disagreements)} more disagreement groups are not listed "
-                         f"(the {MAX_GROUPS} with most records are)")
-        if any(r.protocol in ("icmp", "icmpv6") for r in disagreements) or any(
-                b.ports and any(x.startswith("icmp") for x in b.ports) for b in blocking):
-            notes.append("flow logs do not log ICMP types: ICMP records were taken as echo requests and replies")
-        bad = [BadLine(source=b.source, line=b.line, text=b.text, reason=b.reason)
-               for b in (read_stats.bad_lines if read_stats is not None else [])]
-        return ReconcileResult(
-            summary=summary, blocking=blocking, disagreements=disagreements, skipped_interfaces=skipped,
-            bad_lines=bad, cloudtrail_events=len(cloudtrail.events) if cloudtrail is not None else None, notes=notes,
-            rule_usage=self.usage.result(self.network, registry, ids) if self.rule_usage else [],
-        )
+        state = self.state
+        state.refs.update(self.stable.rules)
+        state.methods = state.methods + self.classifier.methods
+        self.classifier.methods[:] = 0
+        state.key_hashes.extend(self.predictor.key_hashes)
+        self.predictor.key_hashes = []
+        return state
+
+    def result(self, read_stats: FlowLogStats | None = None, cloudtrail: CloudTrail | None = None) -> ReconcileResult:
+        self.resolve_held()
+        return finish(self.partial(), self.network, read_stats=read_stats, cloudtrail=cloudtrail,
+                      rule_usage=self.rule_usage)
 
 
 def reconcile(network: Network, batches: Iterable[pa.RecordBatch], *, read_stats: FlowLogStats | None = None,
@@ -239,7 +231,8 @@ def reconcile(network: Network, batches: Iterable[pa.RecordBatch], *, read_stats
     snapshot disagree, since when and (with CloudTrail) after which change.
 
     `read_stats` is the reader's count of records and unparsable lines (a FlowLogStream's `stats`, complete
-    once the batches are consumed).
+    once the batches are consumed). This runs in the calling process; `reach.reconcile.parallel` spreads
+    files over worker processes, and `reach.spark` over a Spark cluster, with the same answer.
     """
     reconciler = Reconciler(network, rule_usage=rule_usage)
     try:
@@ -248,4 +241,3 @@ def reconcile(network: Network, batches: Iterable[pa.RecordBatch], *, read_stats
         return reconciler.result(read_stats, cloudtrail)
     finally:
         reconciler.close()
-

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import numpy as np
 import pyarrow as pa
@@ -118,6 +118,16 @@ class PlaceStats:
         return (self.nodata + self.skipdata + self.no_action + sum(self.unknown_interface.values())
                 + sum(self.unplaceable.values()))
 
+    def merge(self, other: PlaceStats) -> None:
+        """Add another part's counts; SKIPDATA windows kept are the earliest, whatever the order of parts."""
+        self.nodata += other.nodata
+        self.skipdata += other.skipdata
+        self.no_action += other.no_action
+        self.unknown_interface.update(other.unknown_interface)
+        self.unplaceable.update(other.unplaceable)
+        self.skip_windows = sorted([*self.skip_windows, *other.skip_windows],
+                                   key=lambda w: (w[1], w[2], w[0]))[:MAX_SKIP_WINDOWS]
+
 
 @dataclass(frozen=True)
 class Placed:
@@ -139,6 +149,31 @@ class Placed:
 
     def __len__(self) -> int:
         return len(self.interface)
+
+    def take(self, rows: np.ndarray) -> Placed:
+        fields: dict[str, Any] = {name: tuple(v[rows] for v in value) if isinstance(value, tuple) else value[rows]
+                                  for name, value in self.__dict__.items()}
+        return Placed(**fields)
+
+    def to_table(self) -> pa.Table:
+        """As an Arrow table (to hold or send records whose answer waits)."""
+        columns: dict[str, np.ndarray] = {}
+        for name, value in self.__dict__.items():
+            if isinstance(value, tuple):
+                columns.update({f"{name}_{k}": v for k, v in zip("fhl", value, strict=True)})
+            else:
+                columns[name] = value
+        return pa.table(columns)
+
+    @classmethod
+    def from_table(cls, table: pa.Table) -> Placed:
+        def column(name: str) -> np.ndarray:
+            return table[name].to_numpy(zero_copy_only=False)
+
+        fields: dict[str, Any] = {
+            name: tuple(column(f"{name}_{k}") for k in "fhl") if name in ("src", "dst") else column(name)
+            for name in cls.__dataclass_fields__}
+        return cls(**fields)
 
 
 Column: TypeAlias = pa.ChunkedArray | pa.Array

@@ -21,7 +21,8 @@ from reach.model.classes import AddressClasses
 from reach.model.decision import Crossings, decision_of
 from reach.model.network import Network
 from reach.model.protocols import ECHO_REPLY, ECHO_REQUEST, ICMP_FAMILY, PORTED
-from reach.reconcile.arrays import Packer, bit_width, local_dense
+from reach.reconcile.arrays import Packer, bit_width, local_dense, mix64
+from reach.reconcile.arrays import distinct as distinct_values
 from reach.reconcile.place import InterfaceIndex
 
 
@@ -74,6 +75,7 @@ class Predictor:
         self._keys = np.zeros(0, dtype=np.int64)
         self._results = np.zeros((0, 4), dtype=np.int32)  # reject, ref, sg_ref, nacl_ref
         self.evaluated_keys = 0
+        self.key_hashes: list[np.ndarray] = []  # of the keys asked for: the same in every process
 
     # ----- per record ----------------------------------------------------------------------------
 
@@ -85,6 +87,10 @@ class Predictor:
         columns = [interface, egress, response, protocol, port_class, peer_class, service_port]
         first, row = local_dense(columns, [*self._packer.widths, 16])
         distinct = self._packer.pack([c[first] for c in columns[:6]])
+        # the keys this input needs, decided now or before (the cache outlives one input)
+        self.key_hashes.append(mix64(*(c[first] for c in columns[:6])))
+        if len(self.key_hashes) > 8:
+            self.key_hashes = [distinct_values(np.concatenate(self.key_hashes).view(np.int64)).view(np.uint64)]
         order = np.argsort(distinct)
         pos = np.searchsorted(self._keys, distinct[order])
         known = np.zeros(len(order), dtype=bool)

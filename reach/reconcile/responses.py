@@ -4,8 +4,8 @@ Security groups are stateful: the response of an allowed connection passes whate
 response is checked against network ACLs only (aws-semantics E.2). Three sources of evidence, best first:
 
 1. **tcp-flags**, when logged: a SYN without ACK opens a connection, a SYN-ACK (18) answers one.
-2. **Pairing** with the reverse record (same interface, addresses and ports swapped) in the same chunk of
-   records or the end of the one before (the same or an adjacent aggregation window): a rejected request
+2. **Pairing** with the reverse record (same interface, addresses and ports swapped) seen within
+   PAIR_WINDOW (the same or an adjacent aggregation window), wherever it is in the input: a rejected request
    never gets a response, so a REJECT whose reverse was accepted is the response (AWS's ping example,
    aws-semantics D.3). Where the ports cannot tell (ICMP logs 0/0, equal ports), the side seen first asked,
    and at the same second the ingress side did.
@@ -29,7 +29,7 @@ FLAGS, PAIRING, PORTS = 0, 1, 2
 METHOD_NAMES = ("tcp_flags", "pairing", "ports")
 _SYN, _SYN_ACK = 2, 18
 PAIR_WINDOW = 2 * 600 + 60  # two 10-minute aggregation windows plus the 60 s logging lag (C.2)
-_CARRY = 1 << 16
+_LATE = np.iinfo(np.int64).max
 
 
 def _service_rank(port: np.ndarray) -> np.ndarray:
@@ -68,18 +68,31 @@ def flow_key(placed: Placed, rows: np.ndarray, *, reverse: bool | np.ndarray) ->
     return mix64(_pair_word(sl, dl), ports, sh, dh)
 
 
+def pair_partition(placed: Placed, rows: np.ndarray, partitions: int) -> np.ndarray:
+    """The partition of each row's connection: a record and its reverse land in the same one."""
+    forward = flow_key(placed, rows, reverse=False)
+    reverse = flow_key(placed, rows, reverse=True)
+    return (np.minimum(forward, reverse) % np.uint64(partitions)).astype(np.int64)
+
+
 class ResponseClassifier:
-    """Classifies the records of successive chunks; remembers the end of the previous one for pairing."""
+    """Tells responses in two steps: `tell` decides every record the flags or the ports can tell and names
+    the rest (pairing candidates); `resolve` pairs candidates once all of them are in, so the answer never
+    depends on how the records were split into chunks, files, worker processes or Spark partitions.
+    `classify` does both, for records that hold every record of their connections."""
 
     def __init__(self) -> None:
-        # the previous chunk's latest candidates: flow key, action, start
-        self._keys = np.zeros(0, dtype=np.uint64)
-        self._accepted = np.zeros(0, dtype=bool)
-        self._start = np.zeros(0, dtype=np.int64)
         self.methods = np.zeros(3, dtype=np.int64)  # responses found by each method
 
     def classify(self, placed: Placed) -> tuple[np.ndarray, np.ndarray]:
-        """(is_response, method) per record."""
+        """(is_response, method) per record, pairing within `placed`."""
+        response, method, candidate = self.tell(placed)
+        held = np.flatnonzero(candidate)
+        response[held], method[held] = self.resolve(placed.take(held))
+        return response, method
+
+    def tell(self, placed: Placed) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(is_response, method, candidate) per record; a candidate's answer waits for `resolve`."""
         flags = placed.flags
         logged = flags >= 0
         syn = logged & ((flags & _SYN_ACK) == _SYN)
@@ -91,42 +104,62 @@ class ResponseClassifier:
         from_service, decisive, strong = from_service_port(placed.srcport, placed.dstport)
         by_ports = ~by_flags & decisive
         response[by_ports] = from_service[by_ports]
-
         # pairing can change only what weak ports (both in the same range) or silent ones decided
-        candidates = np.flatnonzero(~by_flags & ~strong)
-        if len(candidates):
-            self._pair(placed, candidates, decisive, response, method)
-        self.methods += np.bincount(method[response], minlength=3)
-        return response, method
+        candidate = ~by_flags & ~strong
+        return response, method, candidate
 
-    def _pair(self, placed: Placed, candidates: np.ndarray, decisive: np.ndarray, response: np.ndarray,
-              method: np.ndarray) -> None:
-        """Pair the candidates among themselves and with the previous chunk's (the reverse of a record whose
-        ports are weak or silent has such ports too)."""
-        forward = flow_key(placed, candidates, reverse=False)
-        reverse = flow_key(placed, candidates, reverse=True)
-        accept = placed.accept[candidates]
-        start = placed.start[candidates]
-        keys = np.concatenate([self._keys, forward])
-        distinct, inverse = np.unique(keys, return_inverse=True)
+    def count(self, response: np.ndarray, method: np.ndarray) -> None:
+        self.methods += np.bincount(method[response], minlength=3)
+
+    def resolve(self, placed: Placed) -> tuple[np.ndarray, np.ndarray]:
+        """(is_response, method) of candidates, every one of a connection (both ways) in `placed`.
+
+        Records are paired in windows of PAIR_WINDOW seconds: a record's reverse counts when it was seen in
+        the same window or the one on either side, and within PAIR_WINDOW of it (first seen on each side).
+        """
+        from_service, decisive, _ = from_service_port(placed.srcport, placed.dstport)
+        response = from_service & decisive
+        method = np.full(len(placed), PORTS, dtype=np.int8)
+        if not len(placed):
+            return response, method
+        every = np.arange(len(placed))
+        forward = flow_key(placed, every, reverse=False)
+        reverse = flow_key(placed, every, reverse=True)
+        window = placed.start // PAIR_WINDOW
+        cells, inverse = np.unique(mix64(forward, window.astype(np.uint64)), return_inverse=True)
         inverse = inverse.reshape(-1)
-        n = len(distinct)
-        accepted = np.bincount(inverse, weights=np.concatenate([self._accepted, accept]), minlength=n) > 0
-        rejected = np.bincount(inverse, weights=np.concatenate([~self._accepted, ~accept]), minlength=n) > 0
-        first = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
-        np.minimum.at(first, inverse, np.concatenate([self._start, start]))
-        own = inverse[len(self._keys):]
-        pos = np.minimum(np.searchsorted(distinct, reverse), n - 1)
-        paired = (distinct[pos] == reverse) & (np.abs(first[own] - first[pos]) <= PAIR_WINDOW)
+        n = len(cells)
+        accepted = np.bincount(inverse, weights=placed.accept, minlength=n) > 0
+        rejected = np.bincount(inverse, weights=~placed.accept, minlength=n) > 0
+        first = np.full(n, _LATE, dtype=np.int64)
+        np.minimum.at(first, inverse, placed.start)
+
+        def around(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+            """Over the windows either side of each row's: (any such cell, any accepted, any rejected, first)."""
+            found = np.zeros(len(key), dtype=bool)
+            acc, rej = found.copy(), found.copy()
+            earliest = np.full(len(key), _LATE, dtype=np.int64)
+            for shift in (-1, 0, 1):
+                cell = mix64(key, (window + shift).astype(np.uint64))
+                pos = np.minimum(np.searchsorted(cells, cell), n - 1)
+                hit = cells[pos] == cell
+                found |= hit
+                acc |= hit & accepted[pos]
+                rej |= hit & rejected[pos]
+                earliest = np.where(hit, np.minimum(earliest, first[pos]), earliest)
+            return found, acc, rej, earliest
+
+        _, _, _, own_first = around(forward)
+        found, their_accepted, their_rejected, their_first = around(reverse)
+        paired = found & (np.abs(own_first - their_first) <= PAIR_WINDOW)
+        accept = placed.accept
         # a rejected request gets no response: the REJECT answering an accepted record is the response
-        answer = paired & ~accept & accepted[pos]
-        asked = paired & accept & rejected[pos] & ~accepted[pos]
+        answer = paired & ~accept & their_accepted
+        asked = paired & accept & their_rejected & ~their_accepted
         # ports that cannot tell: the side seen first asked; at the same second, the ingress side
-        timed = paired & ~answer & ~asked & ~decisive[candidates]
-        later = (first[own] > first[pos]) | ((first[own] == first[pos]) & placed.egress[candidates])
+        timed = paired & ~answer & ~asked & ~decisive
+        later = (own_first > their_first) | ((own_first == their_first) & placed.egress)
         decided = answer | asked | timed
-        response[candidates[decided]] = (answer | (timed & later))[decided]
-        method[candidates[decided]] = PAIRING
-        # remember the latest candidates for the next chunk's
-        recent = np.flatnonzero(start >= start.max() - PAIR_WINDOW)[-_CARRY:]
-        self._keys, self._accepted, self._start = forward[recent], accept[recent], start[recent]
+        response[decided] = (answer | (timed & later))[decided]
+        method[decided] = PAIRING
+        return response, method

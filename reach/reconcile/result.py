@@ -30,6 +30,9 @@ class Summary(_Frozen):
     keys: int = 0  # distinct keys the kernel evaluated
     first_seen: int | None = None
     last_seen: int | None = None
+    # bytes of per-key counts written to disk and folded out of core (counts stay exact)
+    spilled_bytes: int = 0
+    estimated: bool = False  # some count is a sketch's estimate (distinct flows past 4,096 per rule)
 
 
 class RuleToDiffer(_Frozen):

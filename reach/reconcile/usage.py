@@ -7,8 +7,9 @@ first and last seen, and the tightest description of what used the line — the 
 (ICMP: types) matched. Lines of the covered interfaces that nothing used are listed too, with zero records.
 
 State per line is small and mergeable (counts, min/max, a k-minimum-values sketch of flows, a bounded peer
-set, a port bitmap), so chunks, worker processes or Spark partitions fold into one answer exactly. A line
-used by more than `PEERS_KEPT` distinct peers keeps them as wider prefixes (and says so).
+set per address family, a port bitmap), so chunks, worker processes or Spark partitions fold into one answer
+exactly. A line used by more than `PEERS_KEPT` distinct peers of a family keeps them as wider prefixes (and
+says so).
 """
 
 from __future__ import annotations
@@ -22,13 +23,13 @@ import numpy as np
 import pyarrow as pa
 
 from reach.model.addr import IPV4, Cidr
-from reach.model.decision import RuleRegistry
 from reach.model.network import Network
 from reach.model.protocols import ICMP_FAMILY, PORTED, protocol_name
 from reach.model.rules import RuleLine, RuleRef
 from reach.model.vocabulary import Kind
-from reach.reconcile.arrays import distinct
+from reach.reconcile.arrays import dense, distinct
 from reach.reconcile.attribute import DistinctCounter
+from reach.reconcile.refs import stable_id
 from reach.reconcile.result import ObservedUse, RuleUsage
 
 PEERS_KEPT = 64  # distinct peers remembered exactly per line; beyond, they are kept as wider prefixes
@@ -54,19 +55,20 @@ class _Line:
             mine = [v for v, g in zip(values, family.tolist(), strict=True) if g == f]
             length = self.prefix[f]
             self.peers.update((f, length, v) for v in {v >> (bits - length) << (bits - length) for v in mine})
-        while len(self.peers) > PEERS_KEPT:
-            self._widen()
+        self._fit()
 
-    def _widen(self) -> None:
-        """Halve the precision of the family with most peers: /32 -> /24 -> /16 -> /8 -> /0 (IPv6 by 16)."""
-        counts = {f: sum(1 for p in self.peers if p[0] == f) for f in (4, 6)}
-        family = max(counts, key=lambda f: counts[f])
-        bits, step = (32, 8) if family == 4 else (128, 16)
-        length = self.prefix[family] = max(0, self.prefix[family] - step)
-        self.peers = {
-            (f, min(n, length), v >> (bits - length) << (bits - length)) if f == family else (f, n, v)
-            for f, n, v in self.peers
-        }
+    def _fit(self) -> None:
+        """Each family keeps at most PEERS_KEPT peers, widened as one: the narrowest prefix that fits them
+        all, whatever the order they came in (so parts merge into what one pass makes)."""
+        if len(self.peers) <= PEERS_KEPT:
+            return
+        for family, (bits, step) in ((4, (32, 8)), (6, (128, 16))):
+            while sum(1 for p in self.peers if p[0] == family) > PEERS_KEPT:
+                length = self.prefix[family] = max(0, self.prefix[family] - step)
+                self.peers = {
+                    (f, min(n, length), v >> (bits - length) << (bits - length)) if f == family else (f, n, v)
+                    for f, n, v in self.peers
+                }
 
     def merge(self, other: _Line) -> None:
         self.records += other.records
@@ -79,8 +81,7 @@ class _Line:
             (f, min(n, self.prefix[f]), v >> (bits[f] - min(n, self.prefix[f])) << (bits[f] - min(n, self.prefix[f])))
             for f, n, v in self.peers | other.peers
         }
-        while len(self.peers) > PEERS_KEPT:
-            self._widen()
+        self._fit()
         self.ports |= other.ports
         self.protocols |= other.protocols
 
@@ -116,7 +117,7 @@ class RuleUse:
             lo: np.ndarray, protocol: np.ndarray, port: np.ndarray, start: np.ndarray, end: np.ndarray,
             flows: np.ndarray) -> None:
         """One chunk: every evaluated record's interface (coverage), and per accepted record the lines that
-        allowed it (one column per component: registry ids, -1 for none), its peer, protocol, the port the
+        allowed it (one column per component: stable ids, -1 for none), its peer, protocol, the port the
         lines matched, its flow."""
         self.covered |= np.bincount(interface, minlength=len(self.covered)).astype(bool)[: len(self.covered)]
         n = len(family)
@@ -133,10 +134,14 @@ class RuleUse:
             state = self._lines.setdefault(key, _Line())
             state.records += records
             state.first, state.last = _min(state.first, first), _max(state.last, last)
-        # distinct (line, peer) and (line, protocol, port) first: a chunk repeats them many times over
+        # distinct (line, peer) and (line, protocol, port) first: a chunk repeats them many times over; lines
+        # numbered within the chunk, to pack them with a peer or a port
+        names, number = dense(line)
+        number = number.astype(np.int64)
         v4 = family[used] == IPV4
-        peers = distinct(line[v4] << 32 | lo[used][v4].astype(np.int64))
-        self._add_peers(peers >> 32, np.full(len(peers), IPV4), [int(v) for v in (peers & 0xFFFFFFFF).tolist()])
+        peers = distinct(number[v4] << 32 | lo[used][v4].astype(np.int64))
+        self._add_peers(names[peers >> 32], np.full(len(peers), IPV4),
+                        [int(v) for v in (peers & 0xFFFFFFFF).tolist()])
         if not v4.all():
             six = ~v4 & (family[used] != 0)
             if six.any():
@@ -145,8 +150,8 @@ class RuleUse:
                 values = zip(six_peers["hi"].to_pylist(), six_peers["lo"].to_pylist(), strict=True)
                 self._add_peers(six_peers["line"].to_numpy(), np.full(six_peers.num_rows, 6),
                                 [(h << 64) | v for h, v in values])
-        seen = distinct(line << 24 | protocol[used].astype(np.int64).clip(0, 255) << 16 | port[used].clip(0, 65535))
-        seen_line, seen_protocol, seen_port = seen >> 24, (seen >> 16) & 0xFF, seen & 0xFFFF
+        seen = distinct(number << 24 | protocol[used].astype(np.int64).clip(0, 255) << 16 | port[used].clip(0, 65535))
+        seen_line, seen_protocol, seen_port = names[seen >> 24], (seen >> 16) & 0xFF, seen & 0xFFFF
         for part in _runs(seen_line):
             state = self._lines[int(seen_line[part[0]])]
             state.protocols[seen_protocol[part]] = True
@@ -155,7 +160,7 @@ class RuleUse:
         self._flows.add(line, np.zeros(len(used), dtype=np.int64), flows[used])
 
     def _add_peers(self, line: np.ndarray, family: np.ndarray, values: list[int]) -> None:
-        """`line` sorted: each line's peers in one call."""
+        """Each line's peers in one call (`line` grouped: equal lines next to each other)."""
         for part in _runs(line):
             self._lines[int(line[part[0]])].add_peers(family[part], [values[i] for i in part.tolist()])
 
@@ -166,7 +171,7 @@ class RuleUse:
         self._flows.merge(other._flows)
         self.covered |= other.covered
 
-    def result(self, network: Network, registry: RuleRegistry, interface_ids: list[str]) -> list[RuleUsage]:
+    def result(self, network: Network, interface_ids: list[str]) -> list[RuleUsage]:
         lines = covered_allow_lines(network, [interface_ids[i] for i in np.flatnonzero(self.covered).tolist()])
 
         def internet(family: int, value: int) -> bool:  # outside every VPC of the snapshot
@@ -174,8 +179,9 @@ class RuleUse:
 
         out = []
         for ref, (compiled, interfaces) in lines.items():
-            state = self._lines.get(registry.add(ref, True), _Line())
-            flows, estimated = self._flows.count((registry.add(ref, True), 0))
+            line = stable_id(ref, True)
+            state = self._lines.get(line, _Line())
+            flows, estimated = self._flows.count((line, 0))
             out.append(_entry(ref, compiled, interfaces, state, flows, estimated, internet))
         out.sort(key=lambda u: (_STATUS_ORDER[u.status], -u.narrowness, -u.records, u.kind, str(u.id), str(u.rule)))
         return out

@@ -270,18 +270,23 @@ def test_a_flow_log_capturing_only_accept_explains_the_missing_reject() -> None:
 
 
 def test_history_widens_its_buckets_to_stay_bounded_and_still_dates_the_flip_to_the_second() -> None:
-    from reach.reconcile.drift import Drift, History
+    from reach.reconcile.cells import CellStore
+    from reach.reconcile.drift import DETAIL, TABLES, History, change_points, pack_slot, widen
 
-    history = History(interfaces=4, rules=4, budget=64)
-    key = history.key(*(np.array([v]) for v in (1, False, False, 6, 80, -1)))
+    history = History(CellStore(TABLES))
+    slot = pack_slot(*(np.array([v]) for v in (1, False, False, 6, 80)))
     start = 1_700_000_000 + 60 * np.arange(600) + 7  # ten hours, a record a minute
     accept = start < start[300]  # the snapshot (ACCEPT) is right until minute 300, then REJECTs
-    history.add(key, np.zeros(600, dtype=np.intp), accept, start, start + 50, np.flatnonzero(~accept))
-    assert history.detail().num_rows <= 64 and history.seconds > 60
-    point = Drift(history).change_points({int(key[0])}, history.detail())[int(key[0])]
+    history.add(slot, np.array([-1]), np.zeros(600, dtype=np.intp), accept, start, start + 50)
+    folded = history.cells.fold({"detail": DETAIL.fold_sql("_detail_all"), "totals": "SELECT * FROM totals"})
+    minutes = folded["detail"]
+    keyed = minutes.drop_columns(["slot", "ref"]).append_column("key", pa.array(np.zeros(minutes.num_rows, np.int64)))
+    detail, seconds = widen(keyed, 64)
+    assert detail.num_rows <= 64 and seconds > 60
+    point = change_points({0}, detail)[0]
     assert point is not None
     assert (point.before, point.after, point.at, point.previous) == ("ACCEPT", "REJECT", start[300], start[299])
-    (totals,) = [r for r in history.totals().to_pylist() if r["accept"] == 0]
+    (totals,) = [r for r in folded["totals"].to_pylist() if r["accept"] == 0]
     assert (totals["records"], totals["first"], totals["end"]) == (300, start[300], start[-1] + 50)
 
 
