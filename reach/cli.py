@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -71,6 +73,18 @@ class Group(TyperGroup):
         params = super().get_params(ctx)
         _plain_help(params)
         return params
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        _usable_columns()
+        return super().main(*args, **kwargs)
+
+
+def _usable_columns() -> None:
+    # rich takes COLUMNS=0 (some CI runners set it) as a width of nothing: help, usage errors and tables would
+    # print blank. A width that is no positive number is no width: rich then asks the terminal, or uses 80.
+    columns = os.environ.get("COLUMNS")
+    if columns is not None and not (columns.isdigit() and int(columns) > 0):
+        del os.environ["COLUMNS"]
 
 
 app = typer.Typer(
@@ -143,6 +157,21 @@ def run(action: Callable[[], T]) -> T:
         log.debug("bad input", exc_info=True)
         typer.echo(f"reach: {clean_lines(exc)}", err=True)
         raise typer.Exit(code=2) from None
+    except OSError as exc:
+        # The system refused an operation on a path the user named (a name too long for the file system, a
+        # folder where a file belongs, a file that cannot be written): bad input, said with the path. An
+        # OSError that names no file is no such thing, and raises.
+        if exc.filename is None:
+            raise
+        log.debug("bad path", exc_info=True)
+        typer.echo(f"reach: {clean_lines(_path_error(exc))}", err=True)
+        raise typer.Exit(code=2) from None
+
+
+def _path_error(exc: OSError) -> str:
+    where = exc.filename if exc.filename2 is None else f"{exc.filename} -> {exc.filename2}"
+    shown = str(where) if len(str(where)) <= 200 else f"{str(where)[:200]}… ({len(str(where)):,} characters)"
+    return f"{shown}: {exc.strerror or exc}"
 
 
 def _version(value: bool) -> None:
@@ -205,9 +234,23 @@ ProfileOption = Annotated[
     typer.Option("--profile", metavar="PROFILE",
                  help="AWS profile for s3:// and cloudwatch:// sources; default: boto3's chain (AWS_PROFILE, …)."),
 ]
+# A region name as botocore accepts it; anything else would fail deep inside the client with a traceback.
+_REGION = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?")
+
+
+def _regions(value: str | list[str] | None) -> str | list[str] | None:
+    """The value of a --region option (repeatable or not), checked: a name AWS could give a region."""
+    from reach.report.safe import clean
+
+    for region in value if isinstance(value, list) else [value]:
+        if region is not None and not _REGION.fullmatch(region):
+            raise typer.BadParameter(f"'{clean(region)[:80]}' is not a region name (such as us-east-1)")
+    return value
+
+
 ClientRegionOption = Annotated[
     str | None,
-    typer.Option("--region", metavar="REGION",
+    typer.Option("--region", metavar="REGION", callback=_regions,
                  help="AWS region of the S3 and CloudWatch Logs clients; default: the profile's."),
 ]
 AccountOption = Annotated[
@@ -495,7 +538,8 @@ def collect(
     ] = None,
     region: Annotated[
         list[str] | None,
-        typer.Option("--region", metavar="REGION", help="A region to collect (repeatable); default: the profile's."),
+        typer.Option("--region", metavar="REGION", callback=_regions,
+                     help="A region to collect (repeatable); default: the profile's."),
     ] = None,
     all_regions: Annotated[bool, typer.Option("--all-regions", help="Every region enabled in the account.")] = False,
     profile: Annotated[

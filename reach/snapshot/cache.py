@@ -43,14 +43,14 @@ def fingerprint(root: Path) -> str | None:
     """The cache key of the snapshot under `root`: the code's version, the folder, and each file's path and
     content digest. None when a file cannot be read (the uncached load then says which, as an error)."""
     digest = hashlib.blake2b(_code_version(), digest_size=16)
-    digest.update(str(root.resolve()).encode())
+    digest.update(os.fsencode(root.resolve()))  # as bytes: a name may hold bytes that are not UTF-8
     for file in snapshot_files(root):
         try:
             with file.open("rb") as handle:
                 content = hashlib.file_digest(handle, lambda: hashlib.blake2b(digest_size=16))
         except OSError:
             return None
-        digest.update(f"{file}\0".encode())
+        digest.update(os.fsencode(file) + b"\0")
         digest.update(content.digest())
     return digest.hexdigest()
 
