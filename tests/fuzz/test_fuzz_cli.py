@@ -30,11 +30,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
 from reach.cli import app
+from tests.fuzz.harness import fuzz_settings
 from tests.fuzz.inputs import MARKER, Workspace, hostile_name, hostile_text, workspaces
 from tests.fuzz.mutations import Draw
 
@@ -474,7 +475,7 @@ def _invoke(case: Case) -> Result:
             logging.getLogger(name).handlers[:] = handlers
 
 
-@settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
+@fuzz_settings
 @given(ws=workspaces(), data=st.data())
 def test_any_command_line_exits_0_1_or_2_and_prints_only_what_it_may(ws: Workspace, data: st.DataObject) -> None:
     with tempfile.TemporaryDirectory(prefix="reach-fuzz-") as folder:

@@ -36,6 +36,7 @@ from reach.cli import app
 from reach.errors import FlowLogError
 from reach.flowlogs import parse, read_flow_logs, sources
 from reach.flowlogs.fields import header_fields
+from tests.fuzz.harness import fuzz_settings
 from tests.fuzz.mutations import MUTATIONS, Draw, flip, truncate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -137,6 +138,7 @@ _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 # ----- properties ---------------------------------------------------------------------------------
 
 
+@fuzz_settings
 @given(case=flow_log_files(), limit=limits)
 def test_mutated_flow_logs_exit_0_or_2_and_every_line_is_counted(
     case: tuple[str, bytes | None, bytes], limit: dict[str, int], folder: Path
@@ -165,6 +167,7 @@ def test_mutated_flow_logs_exit_0_or_2_and_every_line_is_counted(
             assert not _CONTROL.search(shown), _CONTROL.search(shown)
 
 
+@fuzz_settings
 @given(case=flow_log_files(), limit=limits)
 def test_the_fast_path_never_changes_an_answer(
     case: tuple[str, bytes | None, bytes], limit: dict[str, int], folder: Path

@@ -1,0 +1,52 @@
+"""The limits the README states, held at their edges: past a limit reach says so, and counts what it could not
+keep exactly; below it, the answer is exact."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from reach.cli import app
+from reach.reconcile.attribute import SKETCH
+from tests.conftest import FIXTURES
+
+runner = CliRunner()
+SNAPSHOT = FIXTURES / "lambda-rds-nacl" / "snapshot"
+RDS = "eni-06eda9f3bd974dd1b"  # 10.0.2.50, behind the NACL whose rule 100 denies 3306 from 10.0.0.0/16
+
+
+def rejected_attempts(folder: Path, flows: int) -> Path:
+    """`flows` distinct attempts of the Lambda (10.0.1.100) on MySQL, one client port each, all REJECTed at
+    the database's interface by NACL rule 100 (seed 002, case B)."""
+    lines = [
+        f"2 123456789012 {RDS} 10.0.1.100 10.0.2.50 {40000 + k} 3306 6 1 60 {1716195600 + k} {1716195660 + k} "
+        "REJECT OK"
+        for k in range(flows)
+    ]
+    path = folder / f"attempts-{flows}.log"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("flows", [SKETCH - 1, 3 * SKETCH])
+def test_distinct_flows_are_exact_up_to_the_sketch_and_a_marked_estimate_past_it(tmp_path: Path, flows: int) -> None:
+    result = runner.invoke(app, ["reconcile", str(rejected_attempts(tmp_path, flows)), "--snapshot", str(SNAPSHOT),
+                                 "--format", "json", "--quiet"])
+    assert result.exit_code == 0, result.stderr
+    blocking = json.loads(result.stdout)["blocking"]
+    assert [(b["id"], b["rule"], b["records"]) for b in blocking] == [("acl-0a888ff01d6002462", 100, flows)]
+    if flows < SKETCH:
+        assert (blocking[0]["flows"], blocking[0]["flows_estimated"]) == (flows, False)
+    else:  # bounded memory: an estimate within a few percent, and said to be one
+        assert blocking[0]["flows_estimated"] is True
+        assert abs(blocking[0]["flows"] - flows) < 0.05 * flows
+
+
+def test_the_text_output_marks_an_estimated_flow_count(tmp_path: Path) -> None:
+    flows = 2 * SKETCH
+    result = runner.invoke(app, ["reconcile", str(rejected_attempts(tmp_path, flows)), "--snapshot", str(SNAPSHOT),
+                                 "--quiet"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0 and "~" in result.stdout
