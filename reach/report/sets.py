@@ -13,6 +13,8 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from netaddr import IPSet
 
+from reach.report.safe import page_text
+
 
 def ports_text(spans: Sequence[Sequence[int]]) -> str:
     """'22, 80, 8000-8100'; every port as 'all'."""
@@ -41,6 +43,7 @@ def _environment() -> Environment:
     return Environment(
         loader=PackageLoader("reach.report", "templates"),
         autoescape=True,  # names and details come from the snapshot: escape them all
+        finalize=page_text,  # and show their control characters escaped
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -302,11 +302,27 @@ def workspaces(draw: Draw) -> Workspace:
     _intents(draw, scene, ws)
     _flow_logs(draw, scene, ws)
     if scene.cloudtrail:
-        source = draw(st.sampled_from(scene.cloudtrail))
-        data = source.read_bytes()
-        if draw(st.integers(0, 9)) < 2:
-            data = draw(st.sampled_from([flip, truncate]))(draw, data)
-        ws.cloudtrail = "cloudtrail/" + source.name
-        ws.files[ws.cloudtrail] = data
+        _cloudtrail(draw, scene, ws)
     return ws
+
+
+# Who made a change, and from where: printed beside the disagreement it explains.
+_TRAIL_KEYS = ("arn", "userName", "principalId", "sourceIPAddress", "userAgent", "eventName", "eventID")
+
+
+def _cloudtrail(draw: Draw, scene: Scene, ws: Workspace) -> None:
+    source = draw(st.sampled_from(scene.cloudtrail))
+    data = source.read_bytes()
+    how = draw(st.sampled_from(["as-is", "names", "names", "bytes"]))
+    if how == "names":
+        document = json.loads(gzip.decompress(data) if source.name.endswith(".gz") else data)
+        strings = [path for path, value in _leaves(document) if isinstance(value, str) and path[-1] in _TRAIL_KEYS]
+        for path in draw(st.lists(st.sampled_from(strings), min_size=1, max_size=4, unique=True)) if strings else []:
+            document = damaged(document, path, draw(hostile_text), delete=False)
+        data = _json_bytes(document)
+        data = gzip.compress(data, 1) if source.name.endswith(".gz") else data
+    elif how == "bytes":
+        data = draw(st.sampled_from([flip, truncate]))(draw, data)
+    ws.cloudtrail = "cloudtrail/" + source.name
+    ws.files[ws.cloudtrail] = data
 

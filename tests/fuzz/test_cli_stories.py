@@ -5,6 +5,7 @@ traceback, a hang or a blank screen."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import shutil
@@ -150,3 +151,23 @@ def test_reachable_on_an_interface_alone_in_its_snapshot_answers_with_no_peers(d
     assert result.exit_code == 0, result.stderr
     answer = json.loads(result.stdout)
     assert answer["summary"]["candidates"] == 0 and answer["unreached"] == []
+
+
+# --- pages ----------------------------------------------------------------------------------------------
+
+
+def test_a_page_printed_to_a_terminal_by_mistake_cannot_retitle_it(tmp_path: Path) -> None:
+    """Who revoked a rule comes from CloudTrail, and is drawn in the page's timeline: its escape sequences are
+    shown, not sent (`reach reconcile … --format html` without a redirect writes the page to the terminal)."""
+    trail = next((FIXTURES / "reconcile-web-http-revoked" / "cloudtrail").rglob("*.json.gz"))
+    document = json.loads(gzip.decompress(trail.read_bytes()))
+    for record in document["Records"]:
+        record["userIdentity"]["arn"] = "arn:aws:iam::123456789012:user/\x1b]0;pwned\x07bob"
+    hostile = tmp_path / "trail.json.gz"
+    hostile.write_bytes(gzip.compress(json.dumps(document).encode()))
+    result = reach("reconcile", str(FIXTURES / "reconcile-web-http-revoked" / "flowlogs"),
+                   "--snapshot", str(FIXTURES / "web-http-revoked" / "snapshot"), "--cloudtrail", str(hostile),
+                   "--format", "html")
+    assert result.exit_code == 0, result.stderr
+    assert "user/\\x1b]0;pwned\\x07bob" in result.stdout
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
