@@ -171,3 +171,19 @@ def test_a_page_printed_to_a_terminal_by_mistake_cannot_retitle_it(tmp_path: Pat
     assert result.exit_code == 0, result.stderr
     assert "user/\\x1b]0;pwned\\x07bob" in result.stdout
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+
+
+def test_a_name_holding_a_lone_surrogate_is_drawn_escaped_in_every_format(tmp_path: Path) -> None:
+    """JSON may escape a lone surrogate (`"\\udcff"`), which no encoder writes: every output shows it escaped
+    (a page once failed to print with UnicodeEncodeError)."""
+    shutil.copytree(SNAPSHOT, tmp_path, dirs_exist_ok=True)
+    interfaces = tmp_path / "describe-network-interfaces.json"
+    document = json.loads(interfaces.read_text())
+    for interface in document["NetworkInterfaces"]:
+        interface["TagSet"] = [{"Key": "Name", "Value": "db\udcff"}]
+    interfaces.write_text(json.dumps(document))
+    for format, shown in (("text", "db\\xff"), ("html", "db\\xff"), ("mermaid", "db#56575;")):
+        result = reach(*EXPLAIN, "--snapshot", str(tmp_path), "--format", format, "--hops")
+        assert result.exit_code == 0 and shown in result.stdout, (format, result.stderr)
+    result = reach("exposure", "--snapshot", str(tmp_path), "--format", "json")  # JSON: escaped as JSON escapes
+    assert result.exit_code == 0 and json.loads(result.stdout)["schema_version"] == 1
