@@ -50,3 +50,13 @@ def test_the_text_output_marks_an_estimated_flow_count(tmp_path: Path) -> None:
     result = runner.invoke(app, ["reconcile", str(rejected_attempts(tmp_path, flows)), "--snapshot", str(SNAPSHOT),
                                  "--quiet"], env={"COLUMNS": "200"})
     assert result.exit_code == 0 and "~" in result.stdout
+
+
+def test_an_intent_whose_end_is_longer_than_any_aws_name_is_refused_not_echoed(tmp_path: Path) -> None:
+    """A Name tag holds at most 256 characters: a longer src names nothing, and a failed intent used to quote
+    it twice (200 KB of output for a 100,000-character src)."""
+    intents = tmp_path / "intents.yaml"
+    intents.write_text(f"- {{src: {'x' * 100_000}, dst: 10.0.2.50, port: 3306, expect: ACCEPT}}\n")
+    result = runner.invoke(app, ["check", str(intents), "--snapshot", str(SNAPSHOT)])
+    assert result.exit_code == 2 and len(result.output) < 300
+    assert "intent #1: field 'src': string should have at most 256 characters" in result.stderr
