@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
-from reach.errors import ReachError
+from reach.errors import ReachError, clip
 
 if TYPE_CHECKING:
     from reach.api import Snapshot
@@ -301,8 +301,8 @@ def _load(snapshot: str | None, quiet: bool = False) -> Snapshot:
     if not quiet:
         warn = stderr_console()
         for key, file in snap.ignored.items():
-            warn.print(Text(f"reach: ignored '{clean(key)}' (not modelled), first seen in {clean(file)}", style="dim"),
-                       soft_wrap=True)
+            said = f"reach: ignored '{clean(clip(key))}' (not modelled), first seen in {clean(file)}"
+            warn.print(Text(said, style="dim"), soft_wrap=True)
     return snap
 
 

@@ -4,6 +4,7 @@ keep exactly; below it, the answer is exact."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -60,3 +61,23 @@ def test_an_intent_whose_end_is_longer_than_any_aws_name_is_refused_not_echoed(t
     result = runner.invoke(app, ["check", str(intents), "--snapshot", str(SNAPSHOT)])
     assert result.exit_code == 2 and len(result.output) < 300
     assert "intent #1: field 'src': string should have at most 256 characters" in result.stderr
+
+
+def test_a_snapshot_value_of_a_million_characters_is_quoted_clipped(tmp_path: Path) -> None:
+    shutil.copytree(SNAPSHOT, tmp_path, dirs_exist_ok=True)
+    acls = tmp_path / "describe-network-acls.json"
+    document = json.loads(acls.read_text())
+    document["NetworkAcls"][0]["NetworkAclId"] = "acl-" + "z" * 1_000_000
+    document["NetworkAcls"][0]["Entries"][0]["Protocol"] = "x" * 1_000_000
+    acls.write_text(json.dumps(document))
+    (tmp_path / "unknown.json").write_text(json.dumps({"K" * 1_000_000: [{"Id": 1}]}))
+    result = runner.invoke(app, ["explain", "10.0.1.100", "10.0.2.50", "3306", "--snapshot", str(tmp_path)])
+    assert result.exit_code == 2 and len(result.stderr) < 1000, len(result.stderr)
+    assert f"{acls}: NetworkAcls[0] (acl-zzz" in result.stderr and "field 'Entries[0].Protocol'" in result.stderr
+
+
+def test_an_ignored_key_of_a_million_characters_is_named_clipped(tmp_path: Path) -> None:
+    shutil.copytree(SNAPSHOT, tmp_path, dirs_exist_ok=True)
+    (tmp_path / "unknown.json").write_text(json.dumps({"K" * 1_000_000: [{"Id": 1}]}))
+    result = runner.invoke(app, ["explain", "10.0.1.100", "10.0.2.50", "3306", "--snapshot", str(tmp_path)])
+    assert result.exit_code == 0 and "reach: ignored 'KKK" in result.stderr and len(result.stderr) < 500
