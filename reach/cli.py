@@ -338,6 +338,9 @@ def _logs_stream(
 
     start = flowlogs.parse_time(between[0]) if between else None
     end = flowlogs.parse_time(between[1]) if between else None
+    if between and start is not None and end is not None and start > end:
+        raise ReachError(f"--between {clip(between[0])} {clip(between[1])}: START is after END, so no record could "
+                         "overlap")
     filters = flowlogs.Filters.of(
         accounts=account, regions=record_region, interfaces=interface, start=start, end=end
     )

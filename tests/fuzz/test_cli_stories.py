@@ -187,3 +187,8 @@ def test_a_name_holding_a_lone_surrogate_is_drawn_escaped_in_every_format(tmp_pa
         assert result.exit_code == 0 and shown in result.stdout, (format, result.stderr)
     result = reach("exposure", "--snapshot", str(tmp_path), "--format", "json")  # JSON: escaped as JSON escapes
     assert result.exit_code == 0 and json.loads(result.stdout)["schema_version"] == 1
+
+
+def test_a_time_window_that_ends_before_it_starts_is_a_mistake_not_zero_records() -> None:
+    message = refused("logs", "summary", str(FLOW_LOGS), "--between", "2024-05-21", "2024-05-20")
+    assert message == "reach: --between 2024-05-21 2024-05-20: START is after END, so no record could overlap"
