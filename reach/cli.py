@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -19,7 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
-from reach.errors import ReachError
+from reach.errors import ReachError, clip
 
 if TYPE_CHECKING:
     from reach.api import Snapshot
@@ -71,6 +73,18 @@ class Group(TyperGroup):
         params = super().get_params(ctx)
         _plain_help(params)
         return params
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        _usable_columns()
+        return super().main(*args, **kwargs)
+
+
+def _usable_columns() -> None:
+    # rich takes COLUMNS=0 (some CI runners set it) as a width of nothing: help, usage errors and tables would
+    # print blank. A width that is no positive number is no width: rich then asks the terminal, or uses 80.
+    columns = os.environ.get("COLUMNS")
+    if columns is not None and not (columns.isdigit() and int(columns) > 0):
+        del os.environ["COLUMNS"]
 
 
 app = typer.Typer(
@@ -148,6 +162,21 @@ def run(action: Callable[[], T]) -> T:
         log.debug("bad input", exc_info=True)
         typer.echo(f"reach: {clean_lines(exc)}", err=True)
         raise typer.Exit(code=2) from None
+    except OSError as exc:
+        # The system refused an operation on a path the user named (a name too long for the file system, a
+        # folder where a file belongs, a file that cannot be written): bad input, said with the path. An
+        # OSError that names no file is no such thing, and raises.
+        if exc.filename is None:
+            raise
+        log.debug("bad path", exc_info=True)
+        typer.echo(f"reach: {clean_lines(_path_error(exc))}", err=True)
+        raise typer.Exit(code=2) from None
+
+
+def _path_error(exc: OSError) -> str:
+    where = exc.filename if exc.filename2 is None else f"{exc.filename} -> {exc.filename2}"
+    shown = str(where) if len(str(where)) <= 200 else f"{str(where)[:200]}… ({len(str(where)):,} characters)"
+    return f"{shown}: {exc.strerror or exc}"
 
 
 def _version(value: bool) -> None:
@@ -210,9 +239,23 @@ ProfileOption = Annotated[
     typer.Option("--profile", metavar="PROFILE",
                  help="AWS profile for s3:// and cloudwatch:// sources; default: boto3's chain (AWS_PROFILE, …)."),
 ]
+# A region name as botocore accepts it; anything else would fail deep inside the client with a traceback.
+_REGION = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?")
+
+
+def _regions(value: str | list[str] | None) -> str | list[str] | None:
+    """The value of a --region option (repeatable or not), checked: a name AWS could give a region."""
+    from reach.report.safe import clean
+
+    for region in value if isinstance(value, list) else [value]:
+        if region is not None and not _REGION.fullmatch(region):
+            raise typer.BadParameter(f"'{clean(region)[:80]}' is not a region name (such as us-east-1)")
+    return value
+
+
 ClientRegionOption = Annotated[
     str | None,
-    typer.Option("--region", metavar="REGION",
+    typer.Option("--region", metavar="REGION", callback=_regions,
                  help="AWS region of the S3 and CloudWatch Logs clients; default: the profile's."),
 ]
 AccountOption = Annotated[
@@ -263,8 +306,8 @@ def _load(snapshot: str | None, quiet: bool = False) -> Snapshot:
     if not quiet:
         warn = stderr_console()
         for key, file in snap.ignored.items():
-            warn.print(Text(f"reach: ignored '{clean(key)}' (not modelled), first seen in {clean(file)}", style="dim"),
-                       soft_wrap=True)
+            said = f"reach: ignored '{clean(clip(key))}' (not modelled), first seen in {clean(file)}"
+            warn.print(Text(said, style="dim"), soft_wrap=True)
     return snap
 
 
@@ -300,6 +343,9 @@ def _logs_stream(
 
     start = flowlogs.parse_time(between[0]) if between else None
     end = flowlogs.parse_time(between[1]) if between else None
+    if between and start is not None and end is not None and start > end:
+        raise ReachError(f"--between {clip(between[0])} {clip(between[1])}: START is after END, so no record could "
+                         "overlap")
     filters = flowlogs.Filters.of(
         accounts=account, regions=record_region, interfaces=interface, start=start, end=end
     )
@@ -500,7 +546,8 @@ def collect(
     ] = None,
     region: Annotated[
         list[str] | None,
-        typer.Option("--region", metavar="REGION", help="A region to collect (repeatable); default: the profile's."),
+        typer.Option("--region", metavar="REGION", callback=_regions,
+                     help="A region to collect (repeatable); default: the profile's."),
     ] = None,
     all_regions: Annotated[bool, typer.Option("--all-regions", help="Every region enabled in the account.")] = False,
     profile: Annotated[

@@ -6,7 +6,8 @@ ReachError
  ├── FlowLogError       a flow-log source cannot be read (names the source)
  └── ChangeError        a change set names something the snapshot lacks
 
-The CLI prints the message on stderr and exits 2; anything else is a bug and is allowed to raise.
+The CLI prints the message on stderr and exits 2; anything else is a bug and is allowed to raise. A message
+quotes values from input through `clip`, so that a hostile file cannot turn into a huge message.
 """
 
 from __future__ import annotations
@@ -30,3 +31,12 @@ class FlowLogError(ReachError):
 
 class ChangeError(ReachError):
     pass
+
+
+ECHO = 60  # characters of a value echoed in a message
+
+
+def clip(value: object, limit: int = ECHO) -> str:
+    """A value as a message may quote it: repr of a non-string, at most `limit` characters."""
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"

@@ -10,7 +10,10 @@ from hypothesis import settings
 # thousands on demand (`pytest --hypothesis-profile=long`).
 settings.register_profile("ci", max_examples=150, deadline=None)
 settings.register_profile("long", max_examples=3000, deadline=None)
-settings.load_profile("ci")
+# Only when no profile was chosen: `pytest tests/fuzz` reads this file after Hypothesis has loaded the one
+# named by --hypothesis-profile, which this would otherwise replace.
+if settings.get_current_profile_name() == "default":
+    settings.load_profile("ci")
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"

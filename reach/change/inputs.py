@@ -16,18 +16,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from reach.errors import ReachError
+from reach.errors import ReachError, clip
 
-ECHO = 60  # characters of a value echoed in a message
 SHOWN_ERRORS = 3  # validation errors listed in one message; the rest are counted
 
 _LONG_NUMBER = re.compile(rf"\d{{{sys.get_int_max_str_digits() + 1},}}")
-
-
-def clip(value: object, limit: int = ECHO) -> str:
-    """A value as a message may quote it: repr of a non-string, at most `limit` characters."""
-    text = value if isinstance(value, str) else repr(value)
-    return text if len(text) <= limit else f"{text[: limit - 1]}…"
 
 
 def json_path(loc: Sequence[int | str], prefix: str = "") -> str:

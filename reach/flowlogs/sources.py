@@ -181,15 +181,23 @@ def local_files(path: Path, filters: Filters) -> list[Path]:
         raise FlowLogError(f"{path}: no such file or directory")
     if path.is_file():
         return [path]
+    if not path.is_dir():
+        raise FlowLogError(f"{path}: neither a file nor a folder (save what a pipe or device gives to a file)")
     found = []
     candidates = 0
-    for root, dirs, files in os.walk(path):
+
+    def unreadable(error: OSError) -> None:
+        # A folder that cannot be listed may hold records: an error, never a smaller count.
+        raise FlowLogError(f"{error.filename}: cannot be read ({error.strerror or error})")
+
+    for root, dirs, files in os.walk(path, onerror=unreadable):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
-            if not is_log_name(name):
+            full = Path(root, name)
+            # A FIFO, socket or device is no delivered object, and reading one may never end (/dev/zero).
+            if not is_log_name(name) or not full.is_file():
                 continue
             candidates += 1
-            full = Path(root, name)
             if filters.wants_key(full.relative_to(path).as_posix()):
                 found.append(full)
     if not candidates:
@@ -203,7 +211,7 @@ def open_local(path: Path) -> Input:
         with path.open("rb") as f:
             magic = f.read(4)
         if magic.startswith(PARQUET_MAGIC):
-            return ParquetInput(name, open_parquet(name, str(path)))
+            return ParquetInput(name, open_parquet(name, _arrow_source(path)))
         if magic.startswith(GZIP_MAGIC):
             f = path.open("rb")
             return TextInput(name, prefetch(line_blocks(gunzip(name, read_chunks(f.read, f.close)))))
@@ -214,6 +222,18 @@ def open_local(path: Path) -> Input:
         raise FlowLogError(f"{name}: is a directory") from exc
     except FileNotFoundError as exc:
         raise FlowLogError(f"{name}: no such file or directory") from exc
+    except OSError as exc:  # a name too long, a special file that refuses reads (/proc), an I/O error
+        raise FlowLogError(f"{name}: cannot be read ({exc.strerror or exc})") from exc
+
+
+def _arrow_source(path: Path) -> str | pa.NativeFile:
+    """The path for Arrow to open, or the file opened here when its name is not UTF-8 (Arrow takes only UTF-8
+    paths; a file name's undecodable bytes reach Python as surrogates)."""
+    try:
+        str(path).encode()
+    except UnicodeEncodeError:
+        return pa.PythonFile(path.open("rb"), mode="r")
+    return str(path)
 
 
 def open_parquet(name: str, where: str | pa.NativeFile) -> pq.ParquetFile:

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.text import Text
 
+from reach.errors import ReachError
 from reach.report.layout import paragraph
 from reach.report.names import Names
 from reach.report.outputs import Versioned, dumps
@@ -114,4 +115,7 @@ def check_junit(result: CheckResult) -> ET.ElementTree:
 
 
 def write_check_junit(result: CheckResult, path: str | Path) -> None:
-    check_junit(result).write(path, encoding="utf-8", xml_declaration=True)
+    try:
+        check_junit(result).write(path, encoding="utf-8", xml_declaration=True)
+    except OSError as exc:
+        raise ReachError(f"cannot write the JUnit report {path}: {exc.strerror or exc}") from None

@@ -25,6 +25,7 @@ from reach.reconcile.result import Blocking, Disagreement, Observed, ReconcileRe
 from reach.report.names import Names as NameLookup
 from reach.report.names import component_names
 from reach.report.reconcile import _story, _story_key
+from reach.report.safe import page_text
 from reach.report.svg_flips import flips_picture
 from reach.report.svg_path import DIRECTION_LABELS, kind_label, path_picture, rule_label
 from reach.report.svg_timeline import Mark, MarkKind, TimelinePicture, timeline_picture
@@ -48,6 +49,7 @@ def _environment() -> Environment:
     env = Environment(
         loader=PackageLoader("reach.report", "templates"),
         autoescape=True,  # every name and detail comes from the snapshot or the logs: escape them all
+        finalize=page_text,  # and show their control characters escaped
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -47,3 +47,14 @@ def escape_markup(value: object) -> str:
     from rich.markup import escape
 
     return escape(clean(value))
+
+
+def page_text(value: object) -> object:
+    """Jinja's `finalize` for pages: a string from input with its control characters shown as escapes, as in
+    text output (a page printed to a terminal by mistake must not retitle it); markup reach wrote, a macro's
+    output or an include, passes as it is, and autoescaping does the rest."""
+    from markupsafe import Markup
+
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return clean_lines(value)
+    return value

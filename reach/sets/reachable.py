@@ -58,11 +58,13 @@ def reachable(
     near = nx.ancestors(graph, endpoint.id) if inbound else nx.descendants(graph, endpoint.id)
     peers = [network.interfaces[n] for n in sorted(near) if n in network.interfaces and n != endpoint.id]
     peers = [p for p in peers if any(f == family for f, _ in p.private_ips)]
-    ends = _Ends(network, endpoint, peers, family, number, wanted, inbound)
     answers: list[Answer] = []
     unreached: list[Unreached] = []
     confirmed: dict[tuple[str, str], tuple[list[str], Unreached | None]] = {}
+    # No peer (an interface alone in its snapshot): nothing to decide, and no columns to cut.
+    ends = _Ends(network, endpoint, peers, family, number, wanted, inbound) if peers else None
     for k, peer in enumerate(peers):
+        assert ends is not None
         cells = ends.cells(k)
         if not cells:
             continue

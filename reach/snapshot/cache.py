@@ -52,14 +52,14 @@ def fingerprint(root: Path) -> str | None:
     SHA-256, not BLAKE2b: with the SHA extensions of current x86 and ARM processors it hashes 2-3 times as
     fast, and the key is computed on every command."""
     digest = hashlib.sha256(_code_version())
-    digest.update(str(root.resolve()).encode())
+    digest.update(os.fsencode(root.resolve()))  # as bytes: a name may hold bytes that are not UTF-8
     for file in snapshot_files(root):
         try:
             with file.open("rb") as handle:
                 content = hashlib.file_digest(handle, "sha256")
         except OSError:
             return None
-        digest.update(f"{file}\0".encode())
+        digest.update(os.fsencode(file) + b"\0")
         digest.update(content.digest())
     return digest.hexdigest()[:32]
 

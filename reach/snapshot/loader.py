@@ -23,7 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from reach.errors import SnapshotError
+from reach.errors import SnapshotError, clip
 from reach.snapshot.base import Origin
 from reach.snapshot.endpoints import VpcEndpoint
 from reach.snapshot.files import UNREADABLE_SHOWN, snapshot_files, unreadable_error
@@ -545,8 +545,9 @@ def _validate(model: type[BaseModel], item: Any, file: Path, key: str, index: in
         return model.model_validate(item)
     except ValidationError as exc:
         rid = _resource_id(item)
-        problems = "; ".join(f"field '{_field_path(error['loc'])}': {_problem(error)}" for error in exc.errors()[:3])
-        where = f"{key}[{index}]" + (f" ({rid})" if rid else "")
+        problems = "; ".join(f"field '{_field_path(error['loc'])}': {clip(_problem(error), 200)}"
+                             for error in exc.errors()[:3])
+        where = f"{key}[{index}]" + (f" ({clip(rid)})" if rid else "")
         raise SnapshotError(f"{file}: {where}: {problems}") from None
 
 

@@ -39,14 +39,19 @@ def _port(value: object) -> object:
     return value
 
 
+# An address, an interface or instance id, or a Name tag: AWS caps a tag's value at 256 characters, so a longer
+# end names nothing, and would only be echoed back in every message that quotes it.
+Endpoint = Annotated[str, Field(min_length=1, max_length=256)]
+
+
 class Intent(BaseModel):
     """One expected verdict. Unknown keys are an error: a typo must not make an intent pass."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str | None = None
-    src: str
-    dst: str
+    src: Endpoint
+    dst: Endpoint
     protocol: Protocol = "tcp"
     port: Annotated[int | str, BeforeValidator(_port)]
     src_port: Annotated[int, Field(ge=0, le=65535)] | None = None

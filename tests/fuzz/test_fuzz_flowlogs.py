@@ -20,7 +20,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,8 @@ from reach.cli import app
 from reach.errors import FlowLogError
 from reach.flowlogs import parse, read_flow_logs, sources
 from reach.flowlogs.fields import header_fields
+from tests.fuzz.harness import fuzz_settings
+from tests.fuzz.mutations import MUTATIONS, Draw, flip, truncate
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_FILES = [
@@ -47,139 +49,7 @@ SEED_FILES = [
 # The first lines of each: enough for every shape of line, small enough for hundreds of examples.
 SEEDS = {p.name: b"".join(p.read_bytes().splitlines(keepends=True)[:12]) for p in SEED_FILES}
 
-HOSTILE = [
-    b"99999",
-    b"-1",
-    b"999",
-    b"MAYBE",
-    b"PARTIAL",
-    b"2147483648",
-    b"4102444801",
-    b"1600000000000",
-    b"-",
-    b"None",
-    b"0x10",
-    b"+5",
-    b"00000000000000000000443",
-    b"[/x]",
-    b"[bold red blink]",
-    b"\x1b[2J",
-    b"\x1b]0;title\x07",
-    b"\xef\xbb\xbf",
-    b"{",
-    b'{"message":"x"}',
-    b"\x00",
-    b"\t",
-    b"\x0b",
-    b"\r",
-    b"\r\n",
-    b"\n",
-    b"\xff\xfe",
-    "б".encode(),
-    "\u00a0".encode(),
-    "٣".encode(),
-    b"version account-id interface-id",
-    b"  ",
-    b"10.0.0.999",
-    b"2001:db8::1",
-    b"eni-",
-    b"ACCEPT",
-    b"NODATA",
-]
 runner = CliRunner()
-Draw = Callable[[st.SearchStrategy[Any]], Any]
-
-
-# ----- mutations ----------------------------------------------------------------------------------
-
-
-def _flip(draw: Draw, data: bytes) -> bytes:
-    if not data:
-        return data
-    at = draw(st.integers(0, len(data) - 1))
-    return data[:at] + bytes([draw(st.integers(0, 255))]) + data[at + 1 :]
-
-
-def _insert(draw: Draw, data: bytes) -> bytes:
-    at = draw(st.integers(0, len(data)))
-    token = draw(st.one_of(st.sampled_from(HOSTILE), st.binary(min_size=1, max_size=6)))
-    return data[:at] + token + data[at:]
-
-
-def _delete(draw: Draw, data: bytes) -> bytes:
-    at = draw(st.integers(0, len(data)))
-    return data[:at] + data[at + draw(st.integers(1, 40)) :]
-
-
-def _truncate(draw: Draw, data: bytes) -> bytes:
-    return data[: draw(st.integers(0, len(data)))]
-
-
-def _line_ends(draw: Draw, data: bytes) -> bytes:
-    return data.replace(b"\n", draw(st.sampled_from([b"\r", b"\r\n", b"\n\r", b"\r\r\n"])))
-
-
-def _huge_token(draw: Draw, data: bytes) -> bytes:
-    at = draw(st.integers(0, len(data)))
-    size = draw(st.sampled_from([100, 250, 299, 300, 301, 302, 600, 5000, 70_000]))  # around the shrunk limit
-    return data[:at] + draw(st.sampled_from([b"x", b" ", b"-", b"7"])) * size + data[at:]
-
-
-def _on_a_line(edit: Callable[[Draw, list[bytes]], list[bytes]]) -> Callable[[Draw, bytes], bytes]:
-    """A mutation of the fields of one line."""
-
-    def mutate(draw: Draw, data: bytes) -> bytes:
-        lines = data.split(b"\n")
-        k = draw(st.integers(0, len(lines) - 1))
-        fields = lines[k].split(b" ")
-        lines[k] = b" ".join(edit(draw, fields))
-        return b"\n".join(lines)
-
-    return mutate
-
-
-def _swap(draw: Draw, fields: list[bytes]) -> list[bytes]:
-    i, j = draw(st.integers(0, len(fields) - 1)), draw(st.integers(0, len(fields) - 1))
-    fields[i], fields[j] = fields[j], fields[i]
-    return fields
-
-
-def _drop(draw: Draw, fields: list[bytes]) -> list[bytes]:
-    del fields[draw(st.integers(0, len(fields) - 1))]
-    return fields
-
-
-def _repeat(draw: Draw, fields: list[bytes]) -> list[bytes]:
-    i = draw(st.integers(0, len(fields) - 1))
-    return fields[: i + 1] + fields[i:]
-
-
-def _replace(draw: Draw, fields: list[bytes]) -> list[bytes]:
-    fields[draw(st.integers(0, len(fields) - 1))] = draw(st.sampled_from(HOSTILE))
-    return fields
-
-
-def _repeat_line(draw: Draw, data: bytes) -> bytes:
-    lines = data.splitlines(keepends=True)
-    if not lines:
-        return data
-    k = draw(st.integers(0, len(lines) - 1))
-    return b"".join(lines[: k + 1] + lines[k:])
-
-
-MUTATIONS = [
-    _flip,
-    _insert,
-    _delete,
-    _truncate,
-    _line_ends,
-    _huge_token,
-    _repeat_line,
-    _on_a_line(_swap),
-    _on_a_line(_drop),
-    _on_a_line(_repeat),
-    _on_a_line(_replace),
-]
 
 
 @st.composite
@@ -197,7 +67,7 @@ def flow_log_files(draw: Draw) -> tuple[str, bytes | None, bytes]:
         return name, text, text
     packed = gzip.compress(text, 1)
     if container == "broken-gzip":
-        return name, None, draw(st.sampled_from([_flip, _truncate]))(draw, packed)
+        return name, None, draw(st.sampled_from([flip, truncate]))(draw, packed)
     return name, text, packed
 
 
@@ -268,6 +138,7 @@ _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 # ----- properties ---------------------------------------------------------------------------------
 
 
+@fuzz_settings
 @given(case=flow_log_files(), limit=limits)
 def test_mutated_flow_logs_exit_0_or_2_and_every_line_is_counted(
     case: tuple[str, bytes | None, bytes], limit: dict[str, int], folder: Path
@@ -296,6 +167,7 @@ def test_mutated_flow_logs_exit_0_or_2_and_every_line_is_counted(
             assert not _CONTROL.search(shown), _CONTROL.search(shown)
 
 
+@fuzz_settings
 @given(case=flow_log_files(), limit=limits)
 def test_the_fast_path_never_changes_an_answer(
     case: tuple[str, bytes | None, bytes], limit: dict[str, int], folder: Path
