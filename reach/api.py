@@ -27,7 +27,7 @@ from reach.snapshot.cache import load_network
 if TYPE_CHECKING:
     from reach.change import Change, ChangeSet
     from reach.sets.results import ExposureResult, ReachableResult
-    from reach.snapshot.loader import Snapshot as RawSnapshot
+    from reach.snapshot.loader import SnapshotResources as RawSnapshot
     from reach.snapshot.loader import load_snapshot
     from reach.whatif import CheckResult, Intent, WhatIfResult
 

@@ -68,7 +68,7 @@ class Command(TyperCommand):
         return params
 
 
-class Group(TyperGroup):
+class _PlainHelpGroup(TyperGroup):
     def get_params(self, ctx: Any) -> list[Any]:
         params = super().get_params(ctx)
         _plain_help(params)
@@ -89,13 +89,13 @@ def _usable_columns() -> None:
 
 app = typer.Typer(
     name="reach",
-    cls=Group,
+    cls=_PlainHelpGroup,
     help="Why can't A talk to B in my AWS VPC? Answers from describe-* snapshots, checked against flow logs.",
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
 )
-logs_app = typer.Typer(cls=Group, help="Read VPC Flow Logs from anywhere AWS delivers them, and query them.",
+logs_app = typer.Typer(cls=_PlainHelpGroup, help="Read VPC Flow Logs from anywhere AWS delivers them, and query them.",
                        no_args_is_help=True)
 app.add_typer(logs_app, name="logs")
 

@@ -94,3 +94,14 @@ def test_only_the_interface_decision_calls_the_matching_kernel() -> None:
                 if name == "first_match":
                     callers.append(str(path.relative_to(PACKAGE)))
     assert sorted(set(callers)) == ["model/decision.py"]
+
+
+def test_no_two_public_classes_share_a_name() -> None:
+    """A name means one thing: the AWS shape of a security group is `AwsSecurityGroup` (snapshot), the compiled
+    one `SecurityGroup` (model), and a reader never has to ask which `Summary` an import brings."""
+    where: dict[str, list[str]] = {}
+    for path in _files():
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+                where.setdefault(node.name, []).append(str(path.relative_to(PACKAGE.parent)))
+    assert {name: paths for name, paths in where.items() if len(paths) > 1} == {}

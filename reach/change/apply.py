@@ -14,7 +14,7 @@ from reach.change import network_acls, network_interfaces, route_tables, securit
 from reach.change.calls import CALLS
 from reach.change.change_set import Change, parse_changes
 from reach.change.work import Work
-from reach.snapshot.loader import Snapshot
+from reach.snapshot.loader import SnapshotResources
 
 HANDLERS: dict[type, Callable[[Work, Any], None]] = {
     **security_groups.HANDLERS,
@@ -24,7 +24,9 @@ HANDLERS: dict[type, Callable[[Work, Any], None]] = {
 }
 
 
-def apply_changes(snapshot: Snapshot, changes: Iterable[Change] | Any, notes: list[str] | None = None) -> Snapshot:
+def apply_changes(
+    snapshot: SnapshotResources, changes: Iterable[Change] | Any, notes: list[str] | None = None
+) -> SnapshotResources:
     """Apply the changes in order to a copy of `snapshot`; `notes` (if given) collects what is worth saying
     about changes AWS would accept but that point at things the snapshot lacks.
 

@@ -15,7 +15,7 @@ from reach.change.calls import (
     acl_protocol,
 )
 from reach.change.work import Work
-from reach.snapshot.network_acl import IcmpTypeCode, NetworkAcl, NetworkAclAssociation, NetworkAclEntry
+from reach.snapshot.network_acl import AwsNetworkAcl, IcmpTypeCode, NetworkAclAssociation, NetworkAclEntry
 
 
 def _entry(call: CreateNetworkAclEntry | ReplaceNetworkAclEntry) -> NetworkAclEntry:
@@ -33,11 +33,11 @@ def _entry(call: CreateNetworkAclEntry | ReplaceNetworkAclEntry) -> NetworkAclEn
     )
 
 
-def _acl(work: Work, acl_id: str) -> tuple[int, NetworkAcl]:
+def _acl(work: Work, acl_id: str) -> tuple[int, AwsNetworkAcl]:
     return work.get("NetworkAcls", "network_acl_id", acl_id, "network ACL")
 
 
-def _entry_position(acl: NetworkAcl, number: int, egress: bool) -> int:
+def _entry_position(acl: AwsNetworkAcl, number: int, egress: bool) -> int:
     for position, entry in enumerate(acl.entries):
         if entry.rule_number == number and entry.egress == egress:
             return position
@@ -120,7 +120,7 @@ def create_acl(work: Work, call: CreateNetworkAcl) -> None:
         NetworkAclEntry(rule_number=32767, protocol="-1", rule_action="deny", egress=egress, cidr_block="0.0.0.0/0")
         for egress in (False, True)
     ]
-    work.items("NetworkAcls").append(NetworkAcl(network_acl_id=acl_id, vpc_id=call.vpc_id, entries=defaults))
+    work.items("NetworkAcls").append(AwsNetworkAcl(network_acl_id=acl_id, vpc_id=call.vpc_id, entries=defaults))
 
 
 def delete_acl(work: Work, call: DeleteNetworkAcl) -> None:

@@ -10,10 +10,10 @@ from reach.change.change_set import Change, ChangeFormat, ChangeSet, parse_chang
 from reach.change.inputs import read_json
 from reach.change.terraform import is_terraform_plan, plan_changes
 from reach.errors import ChangeError
-from reach.snapshot.loader import Snapshot
+from reach.snapshot.loader import SnapshotResources
 
 
-def read_change_set(source: str | Path | Sequence[Any] | Mapping[str, Any], snapshot: Snapshot) -> ChangeSet:
+def read_change_set(source: str | Path | Sequence[Any] | Mapping[str, Any], snapshot: SnapshotResources) -> ChangeSet:
     """A path to a JSON file, or its parsed content: a list of EC2 API calls, or a Terraform plan."""
     name = "change set"
     data: Any = source

@@ -22,7 +22,7 @@ from reach.change.calls import (
 from reach.change.work import Work
 from reach.model.protocols import ROUTE_TARGET_FIELDS, gateway_kind
 from reach.model.vocabulary import Kind
-from reach.snapshot.route_table import Route, RouteTable, RouteTableAssociation
+from reach.snapshot.route_table import AwsRoute, AwsRouteTable, RouteTableAssociation
 
 # Where a route's target would be found in the snapshot, to say so when it is not.
 _HOMES: dict[Kind | str, tuple[str, str, str]] = {
@@ -38,11 +38,11 @@ _HOMES: dict[Kind | str, tuple[str, str, str]] = {
 }
 
 
-def _table(work: Work, table_id: str) -> tuple[int, RouteTable]:
+def _table(work: Work, table_id: str) -> tuple[int, AwsRouteTable]:
     return work.get("RouteTables", "route_table_id", table_id, "route table")
 
 
-def _route(work: Work, call: CreateRoute | ReplaceRoute, table: RouteTable) -> Route:
+def _route(work: Work, call: CreateRoute | ReplaceRoute, table: AwsRouteTable) -> AwsRoute:
     destination_field, destination = call.destination()
     target_field, target = call.target()
     kind = gateway_kind(target) if target_field == "GatewayId" else ROUTE_TARGET_FIELDS[target_field]
@@ -52,10 +52,10 @@ def _route(work: Work, call: CreateRoute | ReplaceRoute, table: RouteTable) -> R
             f"{table.route_table_id} route {destination} points at {home[2]} {target}, which the snapshot does not hold"
         )
     data = {destination_field: destination, target_field: target, "State": "active", "Origin": "CreateRoute"}
-    return Route.model_validate(data)
+    return AwsRoute.model_validate(data)
 
 
-def _route_position(table: RouteTable, destination: str) -> int:
+def _route_position(table: AwsRouteTable, destination: str) -> int:
     for position, route in enumerate(table.routes):
         if route.destination() == destination:
             return position
@@ -99,7 +99,7 @@ def delete_route(work: Work, call: DeleteRoute) -> None:
     work.put("RouteTables", position, table.model_copy(update={"routes": routes}))
 
 
-def _find_association(work: Work, association_id: str) -> tuple[int, RouteTable, RouteTableAssociation]:
+def _find_association(work: Work, association_id: str) -> tuple[int, AwsRouteTable, RouteTableAssociation]:
     for position, table in enumerate(work.items("RouteTables")):
         for association in table.associations:
             if association.route_table_association_id == association_id:
@@ -107,7 +107,7 @@ def _find_association(work: Work, association_id: str) -> tuple[int, RouteTable,
     raise work.fail(f"route table association {association_id} is not in the snapshot")
 
 
-def _without(table: RouteTable, association_id: str) -> RouteTable:
+def _without(table: AwsRouteTable, association_id: str) -> AwsRouteTable:
     kept = [a for a in table.associations if a.route_table_association_id != association_id]
     return table.model_copy(update={"associations": kept})
 
@@ -154,11 +154,13 @@ def create_table(work: Work, call: CreateRouteTable) -> None:
     table_id = call.route_table_id or work.planned("rtb")
     if work.index("RouteTables", "route_table_id", table_id) >= 0:
         raise work.fail(f"route table {table_id} already exists")
-    local = [Route(destination_cidr_block=c, gateway_id="local", origin="CreateRouteTable") for c in vpc.ipv4_cidrs()]
-    local += [
-        Route(destination_ipv6_cidr_block=c, gateway_id="local", origin="CreateRouteTable") for c in vpc.ipv6_cidrs()
+    local = [
+        AwsRoute(destination_cidr_block=c, gateway_id="local", origin="CreateRouteTable") for c in vpc.ipv4_cidrs()
     ]
-    work.items("RouteTables").append(RouteTable(route_table_id=table_id, vpc_id=call.vpc_id, routes=local))
+    local += [
+        AwsRoute(destination_ipv6_cidr_block=c, gateway_id="local", origin="CreateRouteTable") for c in vpc.ipv6_cidrs()
+    ]
+    work.items("RouteTables").append(AwsRouteTable(route_table_id=table_id, vpc_id=call.vpc_id, routes=local))
 
 
 def delete_table(work: Work, call: DeleteRouteTable) -> None:

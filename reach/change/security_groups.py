@@ -28,12 +28,12 @@ from reach.change.work import Work
 from reach.errors import SnapshotError
 from reach.model.protocols import ALL, ICMP_FAMILY, PORTED, protocol_name, protocol_number
 from reach.snapshot.security_group import (
+    AwsSecurityGroup,
     IpPermission,
     IpRange,
     Ipv6Range,
     PrefixListRef,
     ReferencedGroupInfo,
-    SecurityGroup,
     SecurityGroupRule,
     UserIdGroupPair,
 )
@@ -137,7 +137,7 @@ def _rules_of_permission(
     return rules
 
 
-def _rules_of_group(group: SecurityGroup) -> list[_Rule]:
+def _rules_of_group(group: AwsSecurityGroup) -> list[_Rule]:
     rules = []
     for egress, permissions in ((False, group.ip_permissions), (True, group.ip_permissions_egress)):
         for permission in permissions:
@@ -352,7 +352,7 @@ def create_group(work: Work, call: CreateSecurityGroup) -> None:
         raise work.fail(f"VPC {call.vpc_id} is not in the snapshot")
     # AWS gives a new VPC group one rule: all traffic out.
     everything = IpPermission(ip_protocol="-1", ip_ranges=[IpRange(cidr_ip="0.0.0.0/0")])
-    group = SecurityGroup(
+    group = AwsSecurityGroup(
         group_id=group_id,
         group_name=call.group_name,
         description=call.description,

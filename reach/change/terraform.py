@@ -47,7 +47,7 @@ from reach.change.change_set import Change, ChangeFormat, ChangeSet
 from reach.change.inputs import clip, problems
 from reach.errors import ChangeError
 from reach.model.protocols import ICMP_FAMILY, PORTED, protocol_number
-from reach.snapshot.loader import Snapshot
+from reach.snapshot.loader import SnapshotResources
 
 _PREFIXES = {
     "aws_security_group": "sg",
@@ -300,7 +300,7 @@ class _Resource(Generic[A]):
 
 @dataclass
 class _Plan:
-    snapshot: Snapshot
+    snapshot: SnapshotResources
     source: str
     references: dict[str, dict[str, Any]]  # resource address -> its configuration expressions
     placeholders: dict[str, str] = field(default_factory=dict)
@@ -359,7 +359,7 @@ def is_terraform_plan(data: Any) -> bool:
     return isinstance(data, Mapping) and ("resource_changes" in data or "terraform_version" in data)
 
 
-def plan_changes(plan: Mapping[str, Any], snapshot: Snapshot, source: str = "plan") -> ChangeSet:
+def plan_changes(plan: Mapping[str, Any], snapshot: SnapshotResources, source: str = "plan") -> ChangeSet:
     read = _validate(TfPlan, plan, "", source)
     references: dict[str, dict[str, Any]] = {}
     root = (read.configuration or {}).get("root_module", {})

@@ -10,7 +10,7 @@ from typing import Any
 from reach.change.calls import Ec2Call
 from reach.change.change_set import Change
 from reach.errors import ChangeError
-from reach.snapshot.loader import Snapshot
+from reach.snapshot.loader import SnapshotResources
 
 
 class _Nothing(Ec2Call):
@@ -19,7 +19,7 @@ class _Nothing(Ec2Call):
 
 @dataclass
 class Work:
-    base: Snapshot
+    base: SnapshotResources
     notes: list[str]
     change: Change = field(default_factory=lambda: Change(0, _Nothing()))
     _lists: dict[str, list[Any]] = field(default_factory=dict)
@@ -59,7 +59,7 @@ class Work:
         self._counter += 1
         return f"{prefix}-planned-{self.change.index}-{self._counter}"
 
-    def result(self) -> Snapshot:
+    def result(self) -> SnapshotResources:
         resources = dict(self.base.resources)
         resources.update(self._lists)
         return dataclasses.replace(self.base, resources=resources, origins=dict(self.base.origins))

@@ -9,14 +9,14 @@ Reads the compiled `Network` only (its flow-log configurations, interfaces and s
 
 from reach.doctor.diagnose import diagnose
 from reach.doctor.report import (
+    CoverageSummary,
     CoveringLog,
     DataReport,
     DoctorReport,
     Finding,
     FlowLogReport,
     InterfaceCoverage,
-    Observed,
-    Summary,
+    ObservedCounts,
 )
 
 __all__ = [
@@ -26,7 +26,7 @@ __all__ = [
     "Finding",
     "FlowLogReport",
     "InterfaceCoverage",
-    "Observed",
-    "Summary",
+    "ObservedCounts",
+    "CoverageSummary",
     "diagnose",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from reach.doctor.report import CoverageStatus, CoveringLog, InterfaceCoverage, Level, Observed
+from reach.doctor.report import CoverageStatus, CoveringLog, InterfaceCoverage, Level, ObservedCounts
 from reach.model.network import FlowLogConfig, Interface, Network
 
 # Resource id prefix -> the level a flow log on it works at (tgw-attach- before tgw-: the longer prefix wins).
@@ -81,7 +81,7 @@ def status_of(logs: Iterable[tuple[FlowLogConfig, Level]]) -> tuple[CoverageStat
 def interface_coverage(
     network: Network,
     covering: Mapping[str, list[tuple[FlowLogConfig, Level]]],
-    observed: Mapping[str, Observed] | None,
+    observed: Mapping[str, ObservedCounts] | None,
 ) -> list[InterfaceCoverage]:
     """One entry per interface, by VPC, subnet and id."""
     entries = []
@@ -100,7 +100,7 @@ def interface_coverage(
                 flow_logs=[_covering(config, level) for config, level in logs],
                 captures=actions,
                 status=status,
-                observed=None if observed is None else observed.get(interface.id, Observed()),
+                observed=None if observed is None else observed.get(interface.id, ObservedCounts()),
             )
         )
     return entries

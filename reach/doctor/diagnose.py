@@ -10,13 +10,13 @@ from reach.doctor.delivery import RECOMMENDED_FORMAT, flow_log_findings, format_
 from reach.doctor.observed import ObservedData, observe
 from reach.doctor.report import (
     SEVERITY_ORDER,
+    CoverageSummary,
     DataReport,
     DoctorReport,
     Finding,
     FlowLogReport,
     InterfaceCoverage,
     Level,
-    Summary,
 )
 from reach.model.network import FlowLogConfig, Network
 
@@ -215,13 +215,13 @@ def _summary(
     interfaces: list[InterfaceCoverage],
     findings: list[Finding],
     with_data: bool,
-) -> Summary:
+) -> CoverageSummary:
     status = [i.status for i in interfaces]
     silent = sum(
         1 for i in interfaces
         if i.status not in ("none", "failing") and i.observed is not None and i.observed.records == 0
     )
-    return Summary(
+    return CoverageSummary(
         flow_logs=len(reports),
         interfaces=len(interfaces),
         covered=status.count("covered"),

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from reach.doctor.report import Observed
+from reach.doctor.report import ObservedCounts
 from reach.flowlogs import read_flow_logs
 
 _COUNTS = ("records", "accept", "reject", "nodata", "skipdata")
@@ -16,7 +16,7 @@ _COUNTS = ("records", "accept", "reject", "nodata", "skipdata")
 @dataclass
 class ObservedData:
     sources: list[str]
-    per_interface: dict[str, Observed] = field(default_factory=dict)
+    per_interface: dict[str, ObservedCounts] = field(default_factory=dict)
     records: int = 0
     unparsable: int = 0
     files: int = 0
@@ -54,7 +54,7 @@ def observe(sources: Sequence[str], *, log_format: str | None = None, profile: s
     stats = stream.stats
     return ObservedData(
         sources=[str(s) for s in sources],
-        per_interface={interface: Observed(**entry) for interface, entry in totals.items()},
+        per_interface={interface: ObservedCounts(**entry) for interface, entry in totals.items()},
         records=stats.records,
         unparsable=stats.unparsable,
         files=stats.files,

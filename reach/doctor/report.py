@@ -36,7 +36,7 @@ class CoveringLog(_Frozen):
     delivering: bool  # False when DeliverLogsStatus is FAILED
 
 
-class Observed(_Frozen):
+class ObservedCounts(_Frozen):
     """Flow-log records read for one interface (with `--flow-logs`)."""
 
     records: int = 0
@@ -57,7 +57,7 @@ class InterfaceCoverage(_Frozen):
     flow_logs: list[CoveringLog]  # most specific first: interface, subnet, VPC
     captures: list[str]  # ACCEPT and/or REJECT, from the flow logs that deliver
     status: CoverageStatus
-    observed: Observed | None = None  # None without --flow-logs
+    observed: ObservedCounts | None = None  # None without --flow-logs
 
 
 class FlowLogReport(_Frozen):
@@ -90,7 +90,7 @@ class DataReport(_Frozen):
     unknown_count: int
 
 
-class Summary(_Frozen):
+class CoverageSummary(_Frozen):
     flow_logs: int
     interfaces: int
     covered: int
@@ -103,7 +103,7 @@ class Summary(_Frozen):
 
 
 class DoctorReport(_Frozen):
-    summary: Summary
+    summary: CoverageSummary
     flow_logs: list[FlowLogReport]
     interfaces: list[InterfaceCoverage]
     findings: list[Finding]  # every finding, errors first

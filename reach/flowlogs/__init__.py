@@ -16,7 +16,7 @@ from reach.flowlogs.filters import Filters
 from reach.flowlogs.query import DEFAULT_FIELDS, TABLE_NAME, Shorthand, parse_time, query, shorthand_sql
 from reach.flowlogs.reader import FlowLogStream, read_flow_logs
 from reach.flowlogs.stats import BadLine, FlowLogStats
-from reach.flowlogs.summary import Summary, summarize
+from reach.flowlogs.summary import LogsSummary, summarize
 
 __all__ = [
     "DEFAULT_FIELDS",
@@ -28,7 +28,7 @@ __all__ = [
     "FlowLogStats",
     "FlowLogStream",
     "Shorthand",
-    "Summary",
+    "LogsSummary",
     "parse_log_format",
     "parse_time",
     "query",

@@ -20,7 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from reach.flowlogs.stats import printable
-from reach.flowlogs.summary import Summary
+from reach.flowlogs.summary import LogsSummary
 
 
 def _when(epoch: int | None) -> str:
@@ -40,7 +40,7 @@ def _span(seconds: int | None) -> str:
     return " ".join([*parts, f"{minutes}m", f"{secs}s"])
 
 
-def render_summary(s: Summary, console: Console) -> None:
+def render_summary(s: LogsSummary, console: Console) -> None:
     overview = Table(title="Flow logs", show_header=False, title_justify="left")
     overview.add_column(style="bold")
     overview.add_column(justify="right")

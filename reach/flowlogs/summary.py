@@ -22,7 +22,7 @@ _NOT_TRAFFIC = pa.array(["NODATA", "SKIPDATA"], pa.string())
 
 
 @dataclass
-class Summary:
+class LogsSummary:
     """What `reach logs summary` reports: the read's own counts (`stats`) and what the records add up to."""
 
     stats: FlowLogStats
@@ -97,8 +97,8 @@ class _GroupSum:
         return [{k: table[k][i].as_py() for k in self.keys + self.sums} for i in range(min(n, table.num_rows))]
 
 
-def summarize(stream: FlowLogStream, top: int = 10) -> Summary:
-    s = Summary(stream.stats)
+def summarize(stream: FlowLogStream, top: int = 10) -> LogsSummary:
+    s = LogsSummary(stream.stats)
     interfaces: set[str] = set()
     talkers = _GroupSum(["srcaddr", "dstaddr"], ["records", "packets", "bytes"])
     rejected = _GroupSum(["dstport", "protocol"], ["records"])

@@ -31,7 +31,7 @@ from reach.reconcile.drift import (
 from reach.reconcile.partial import Partial
 from reach.reconcile.refs import to_registry
 from reach.reconcile.responses import METHOD_NAMES
-from reach.reconcile.result import BadLine, Blocking, ReconcileResult, SkippedInterface, Summary
+from reach.reconcile.result import Blocking, ReconcileResult, SkippedInterface, Summary, UnparsableSample
 
 DETAIL_BUDGET = 1 << 20  # rows of the listed keys' minutes; wider buckets past it
 _TOP = 5
@@ -164,7 +164,7 @@ def finish(partial: Partial, network: Network, *, read_stats: FlowLogStats | Non
     if seconds > 60:
         notes.append(f"disagreement timelines and change points use {seconds}-second buckets (too many minutes "
                      "to keep one each); the times they report stay exact")
-    bad = [BadLine(source=b.source, line=b.line, text=b.text, reason=b.reason)
+    bad = [UnparsableSample(source=b.source, line=b.line, text=b.text, reason=b.reason)
            for b in (read_stats.bad_lines if read_stats is not None else [])]
     partial.cells.remove_files()
     assert partial.usage is not None

@@ -151,7 +151,7 @@ class SkippedInterface(_Frozen):
     reason: str
 
 
-class BadLine(_Frozen):
+class UnparsableSample(_Frozen):
     source: str
     line: int
     text: str
@@ -198,7 +198,7 @@ class ReconcileResult(_Frozen):
     blocking: list[Blocking]
     disagreements: list[Disagreement]
     skipped_interfaces: list[SkippedInterface] = []
-    bad_lines: list[BadLine] = []
+    bad_lines: list[UnparsableSample] = []
     cloudtrail_events: int | None = None  # EC2 change events read with --cloudtrail
     notes: list[str] = []
     rule_usage: list[RuleUsage] = []  # every allow line of the covered interfaces, unused ones first

@@ -96,7 +96,7 @@ class Lane:
 
 
 @dataclass(frozen=True)
-class End:
+class EndBox:
     role: str  # source | destination
     label: str
     x: float
@@ -114,7 +114,7 @@ class PathPicture:
     lanes: list[Lane]
     boxes: list[HopBox]
     links: list[Link]
-    ends: list[End]
+    ends: list[EndBox]
 
 
 def _box(index: int, hop: Hop, lane: int, x: float, y: float, names: dict[str, str]) -> HopBox:
@@ -149,8 +149,8 @@ def path_picture(explanation: Explanation, names: dict[str, str] | None = None) 
     code = f"/{flow.icmp_code}" if flow.icmp_code is not None else ""
     src_port = "" if flow.src_port is None else f" from port {flow.src_port}"
     ends = [
-        End("source", f"{flow.src}{src_port}", MARGIN, MARGIN, width - 2 * MARGIN),
-        End("destination", f"{flow.dst}{port}{code} {flow.protocol}", MARGIN, dst_y, width - 2 * MARGIN),
+        EndBox("source", f"{flow.src}{src_port}", MARGIN, MARGIN, width - 2 * MARGIN),
+        EndBox("destination", f"{flow.dst}{port}{code} {flow.protocol}", MARGIN, dst_y, width - 2 * MARGIN),
     ]
     lanes, boxes, links = [], [], []
     seen = {False: 0, True: 0}

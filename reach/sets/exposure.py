@@ -37,7 +37,7 @@ from reach.model.rules import RuleLine
 from reach.model.space import cut_range
 from reach.model.vocabulary import Direction, Kind, Verdict
 from reach.sets.balancers import Forward, forwards, internet_facing, listeners_of
-from reach.sets.grid import Batch, Column, Grid, cut_columns, lines_of, nacl_at, tables_at
+from reach.sets.grid import Batch, Grid, GridColumn, cut_columns, lines_of, nacl_at, tables_at
 from reach.sets.results import Exposed, ExposureResult, ExposureSummary, InterfaceExposure, SgOnly
 from reach.sets.space import (
     NOBODY,
@@ -212,7 +212,7 @@ def _read(network: Network, plan: _Plan) -> None:
             plan.exposed[(plan.igw or "", client, None)].add(_box(column), parts[p])
 
 
-def _box(column: Column) -> tuple[int, int, int, int, int]:
+def _box(column: GridColumn) -> tuple[int, int, int, int, int]:
     return (column.key, *column.ports, *column.codes)
 
 

@@ -28,7 +28,7 @@ from reach.sets.space import OTHER, Span
 
 
 @dataclass(frozen=True)
-class Column:
+class GridColumn:
     """A box of protocol x port (ICMP: type) piece x code piece; `key` is OTHER for the protocol that stands
     for every protocol no line names."""
 
@@ -45,7 +45,7 @@ class Column:
 
 @dataclass(frozen=True)
 class Columns:
-    columns: list[Column]
+    columns: list[GridColumn]
     examined: list[int]  # protocol keys whose whole domain the columns stand for (OTHER included)
     clients: dict[int, list[Span]]  # per probed protocol: the pieces of the response's destination port
 
@@ -104,7 +104,7 @@ def _cut_columns(
     probed = sorted(set(protocols) if protocols is not None else named | set(NAMED) | {other})
     examined = [OTHER if p == other and protocols is None else p for p in probed]
     extra = list(ports)
-    columns: list[Column] = []
+    columns: list[GridColumn] = []
     clients: dict[int, list[Span]] = {}
     for protocol in probed:
         if allows is not None and not allows & {-1, protocol}:
@@ -117,7 +117,7 @@ def _cut_columns(
             port_bounds.append((ECHO_REQUEST[protocol], ECHO_REQUEST[protocol]))
         port_pieces = cut_range(*port_domain, port_bounds) if port_domain != (0, 0) else [(0, 0)]
         code_pieces = cut_range(*code_domain, [(x[3], x[4]) for x in mine]) if code_domain != (0, 0) else [(0, 0)]
-        columns += [Column(key, protocol, p, c) for p in port_pieces for c in code_pieces]
+        columns += [GridColumn(key, protocol, p, c) for p in port_pieces for c in code_pieces]
         if protocol in PORTED:
             back = [(x[1], x[2]) for x in response if x[0] in (-1, protocol)]
             clients[protocol] = cut_range(*EPHEMERAL, back)

@@ -22,7 +22,7 @@ from reach.snapshot.pause import long_lived
 from reach.snapshot.store import open_network, write
 
 if TYPE_CHECKING:
-    from reach.snapshot.loader import Snapshot
+    from reach.snapshot.loader import SnapshotResources
 
 _VERSION = b"reach-network-3"
 log = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ def open_cached(key: str) -> Network | None:
     return open_network(cached_path(key), key)
 
 
-def load_network(root: Path, *, cache: bool = True) -> tuple[Network, Snapshot | None]:
+def load_network(root: Path, *, cache: bool = True) -> tuple[Network, SnapshotResources | None]:
     """Compile the snapshot under `root`, or take it from the cache. The raw snapshot is returned only
     when it was actually loaded (what-if needs it and passes cache=False)."""
     key = fingerprint(root) if cache and root.exists() else None

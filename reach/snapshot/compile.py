@@ -20,7 +20,7 @@ from reach.snapshot.flow_log import compile_flow_logs
 from reach.snapshot.gateways import compile_gateways, compile_peerings
 from reach.snapshot.instance import compile_instances
 from reach.snapshot.load_balancer import compile_load_balancers
-from reach.snapshot.loader import Snapshot
+from reach.snapshot.loader import SnapshotResources
 from reach.snapshot.network_acl import compile_network_acls
 from reach.snapshot.network_interface import compile_interfaces
 from reach.snapshot.pause import long_lived
@@ -69,7 +69,7 @@ PASSES: tuple[Pass, ...] = (
 
 
 @long_lived()
-def compile_snapshot(snapshot: Snapshot, passes: tuple[Pass, ...] = PASSES) -> Network:
+def compile_snapshot(snapshot: SnapshotResources, passes: tuple[Pass, ...] = PASSES) -> Network:
     """Run every pass in order, then assemble the network from what they built."""
     built: dict[str, Any] = {"snapshot": snapshot}
     warnings = list(snapshot.warnings)

@@ -13,7 +13,7 @@ from reach.snapshot.base import AwsModel, Compiled, Tag
 from reach.snapshot.network_interface import GroupIdentifier
 
 if TYPE_CHECKING:
-    from reach.snapshot.loader import Snapshot
+    from reach.snapshot.loader import SnapshotResources
 
 
 class VpcEndpoint(AwsModel):
@@ -32,7 +32,9 @@ class VpcEndpoint(AwsModel):
 # --- compile -----------------------------------------------------------------------------------------
 
 
-def bind_interface_endpoints(snapshot: Snapshot, interfaces: dict[str, Interface]) -> Compiled[dict[str, Interface]]:
+def bind_interface_endpoints(
+    snapshot: SnapshotResources, interfaces: dict[str, Interface]
+) -> Compiled[dict[str, Interface]]:
     """Interface endpoints are requester-managed interfaces filtered by the endpoint's security groups; where
     describe-network-interfaces shows none, take them from describe-vpc-endpoints."""
     bound = dict(interfaces)

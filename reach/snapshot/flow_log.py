@@ -10,7 +10,7 @@ from reach.model.network import FlowLogConfig
 from reach.snapshot.base import AwsModel, Compiled, Tag
 
 if TYPE_CHECKING:
-    from reach.snapshot.loader import Snapshot
+    from reach.snapshot.loader import SnapshotResources
 
 
 class FlowLog(AwsModel):
@@ -28,7 +28,7 @@ class FlowLog(AwsModel):
     tags: list[Tag] = Field(default_factory=list)
 
 
-def compile_flow_logs(snapshot: Snapshot) -> Compiled[list[FlowLogConfig]]:
+def compile_flow_logs(snapshot: SnapshotResources) -> Compiled[list[FlowLogConfig]]:
     return Compiled(
         [
             FlowLogConfig(

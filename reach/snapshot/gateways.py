@@ -11,7 +11,7 @@ from reach.model.vocabulary import Kind
 from reach.snapshot.base import AwsModel, Compiled, Tag, name_tag, parse_cidr, parse_ip, where
 
 if TYPE_CHECKING:
-    from reach.snapshot.loader import Snapshot
+    from reach.snapshot.loader import SnapshotResources
 
 
 class GatewayAttachment(AwsModel):
@@ -99,7 +99,7 @@ class Address(AwsModel):
 _ATTACHED = ("available", "attached")
 
 
-def compile_gateways(snapshot: Snapshot) -> Compiled[dict[str, Gateway]]:
+def compile_gateways(snapshot: SnapshotResources) -> Compiled[dict[str, Gateway]]:
     """Internet, egress-only internet and NAT gateways, and gateway endpoints: what a route can target."""
     gateways: dict[str, Gateway] = {}
     for igw in snapshot.internet_gateways:
@@ -145,7 +145,7 @@ def compile_gateways(snapshot: Snapshot) -> Compiled[dict[str, Gateway]]:
     return Compiled(gateways)
 
 
-def compile_peerings(snapshot: Snapshot) -> Compiled[dict[str, Peering]]:
+def compile_peerings(snapshot: SnapshotResources) -> Compiled[dict[str, Peering]]:
     peerings = {}
     for pcx in snapshot.vpc_peering_connections:
         at = where(snapshot.origins, pcx.vpc_peering_connection_id)

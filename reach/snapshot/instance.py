@@ -16,14 +16,14 @@ from reach.snapshot.base import AwsModel, Compiled, Tag, name_tag
 from reach.snapshot.network_interface import GroupIdentifier, InterfaceShape, qualified
 
 if TYPE_CHECKING:
-    from reach.snapshot.loader import Snapshot
+    from reach.snapshot.loader import SnapshotResources
 
 
 class InstanceState(AwsModel):
     name: str = "running"
 
 
-class Instance(AwsModel):
+class AwsInstance(AwsModel):
     instance_id: str
     state: InstanceState = InstanceState()
     subnet_id: str | None = None
@@ -41,7 +41,7 @@ class Instance(AwsModel):
 
 
 class Reservation(AwsModel):
-    instances: list[Instance] = Field(default_factory=list)
+    instances: list[AwsInstance] = Field(default_factory=list)
     owner_id: str | None = None
 
 
@@ -50,7 +50,9 @@ class Reservation(AwsModel):
 UNKNOWN_STATE = "unknown"  # an instance known only from an interface's attachment
 
 
-def compile_instances(snapshot: Snapshot, interfaces: dict[str, Interface]) -> Compiled[dict[str, CompiledInstance]]:
+def compile_instances(
+    snapshot: SnapshotResources, interfaces: dict[str, Interface]
+) -> Compiled[dict[str, CompiledInstance]]:
     """Each instance with its interfaces, primary first: the ones it lists (under the key the interfaces
     pass gave them), then any interface whose attachment names it."""
     instances: dict[str, CompiledInstance] = {}

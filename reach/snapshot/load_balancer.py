@@ -23,7 +23,7 @@ from reach.snapshot.base import AwsModel, Compiled
 from reach.snapshot.ranges import Port
 
 if TYPE_CHECKING:
-    from reach.snapshot.loader import Snapshot
+    from reach.snapshot.loader import SnapshotResources
 
 
 class LoadBalancerAddress(AwsModel):
@@ -43,7 +43,7 @@ class LoadBalancerState(AwsModel):
     code: str = "active"
 
 
-class LoadBalancer(AwsModel):
+class AwsLoadBalancer(AwsModel):
     load_balancer_arn: str
     load_balancer_name: str | None = None
     dns_name: str | None = Field(default=None, alias="DNSName")
@@ -78,7 +78,7 @@ class ListenerAction(AwsModel):
         return arns
 
 
-class Listener(AwsModel):
+class AwsListener(AwsModel):
     listener_arn: str
     load_balancer_arn: str
     port: Port | None = None
@@ -90,10 +90,10 @@ class LoadBalancerListeners(AwsModel):
     """Batfish's LoadBalancerListeners item."""
 
     load_balancer_arn: str
-    listeners: list[Listener] = Field(default_factory=list)
+    listeners: list[AwsListener] = Field(default_factory=list)
 
 
-class TargetGroup(AwsModel):
+class AwsTargetGroup(AwsModel):
     target_group_arn: str
     target_group_name: str | None = None
     protocol: str | None = None
@@ -146,18 +146,18 @@ class TargetGroupAttributes(AwsModel):
 
 
 def compile_load_balancers(
-    snapshot: Snapshot,
+    snapshot: SnapshotResources,
     interfaces: dict[str, Interface],
     instances: dict[str, Instance],
     subnets: dict[str, Subnet],
 ) -> Compiled[LoadBalancing]:
     """Load balancers with their nodes' interfaces (found by the `ELB <type>/<name>/<id>` description AWS
     gives them), listeners, and target groups whose targets are resolved to interfaces."""
-    balancers_raw: list[LoadBalancer] = snapshot.of("LoadBalancers")
+    balancers_raw: list[AwsLoadBalancer] = snapshot.of("LoadBalancers")
     if not balancers_raw:
         return Compiled(LoadBalancing())
     warnings: list[str] = []
-    listeners: dict[str, list[Listener]] = {}
+    listeners: dict[str, list[AwsListener]] = {}
     for listener in snapshot.of("Listeners"):
         listeners.setdefault(listener.load_balancer_arn, []).append(listener)
     for listing in snapshot.of("LoadBalancerListeners"):
@@ -278,7 +278,7 @@ def compile_load_balancers(
 
 
 def _resolve_target(
-    group: TargetGroup,
+    group: AwsTargetGroup,
     target: TargetDescription,
     interfaces: dict[str, Interface],
     instances: dict[str, Instance],

@@ -37,23 +37,23 @@ from reach.snapshot.gateways import (
 )
 from reach.snapshot.instance import Reservation
 from reach.snapshot.load_balancer import (
-    Listener,
-    LoadBalancer,
+    AwsListener,
+    AwsLoadBalancer,
+    AwsTargetGroup,
     LoadBalancerAttributes,
     LoadBalancerListeners,
-    TargetGroup,
     TargetGroupAttributes,
     TargetHealth,
 )
-from reach.snapshot.network_acl import NetworkAcl
+from reach.snapshot.network_acl import AwsNetworkAcl
 from reach.snapshot.network_interface import NetworkInterface
 from reach.snapshot.pause import long_lived
 from reach.snapshot.prefix_list import ManagedPrefixList, PrefixList, PrefixListEntries
-from reach.snapshot.route_table import RouteTable
-from reach.snapshot.security_group import SecurityGroup, SecurityGroupRule
-from reach.snapshot.subnet import Subnet
+from reach.snapshot.route_table import AwsRouteTable
+from reach.snapshot.security_group import AwsSecurityGroup, SecurityGroupRule
+from reach.snapshot.subnet import AwsSubnet
 from reach.snapshot.transit_gateway import (
-    TransitGateway,
+    AwsTransitGateway,
     TransitGatewayAttachment,
     TransitGatewayPeeringAttachment,
     TransitGatewayRouteTable,
@@ -62,23 +62,23 @@ from reach.snapshot.transit_gateway import (
     TransitGatewayRouteTableRoutes,
     TransitGatewayVpcAttachment,
 )
-from reach.snapshot.vpc import Vpc
+from reach.snapshot.vpc import AwsVpc
 from reach.snapshot.vpn import (
-    CustomerGateway,
-    DirectConnectGateway,
+    AwsCustomerGateway,
+    AwsDirectConnectGateway,
+    AwsVpnConnection,
+    AwsVpnGateway,
     DirectConnectGatewayAssociation,
-    VpnConnection,
-    VpnGateway,
 )
 
 # Top-level key -> (model, the field that identifies one resource).
 KINDS: dict[str, tuple[type[BaseModel], str]] = {
-    "Vpcs": (Vpc, "VpcId"),
-    "Subnets": (Subnet, "SubnetId"),
-    "RouteTables": (RouteTable, "RouteTableId"),
-    "SecurityGroups": (SecurityGroup, "GroupId"),
+    "Vpcs": (AwsVpc, "VpcId"),
+    "Subnets": (AwsSubnet, "SubnetId"),
+    "RouteTables": (AwsRouteTable, "RouteTableId"),
+    "SecurityGroups": (AwsSecurityGroup, "GroupId"),
     "SecurityGroupRules": (SecurityGroupRule, "SecurityGroupRuleId"),
-    "NetworkAcls": (NetworkAcl, "NetworkAclId"),
+    "NetworkAcls": (AwsNetworkAcl, "NetworkAclId"),
     "NetworkInterfaces": (NetworkInterface, "NetworkInterfaceId"),
     "Reservations": (Reservation, "ReservationId"),
     "InternetGateways": (InternetGateway, "InternetGatewayId"),
@@ -88,7 +88,7 @@ KINDS: dict[str, tuple[type[BaseModel], str]] = {
     "VpcEndpoints": (VpcEndpoint, "VpcEndpointId"),
     "PrefixLists": (PrefixList, "PrefixListId"),
     "ManagedPrefixLists": (ManagedPrefixList, "PrefixListId"),
-    "TransitGateways": (TransitGateway, "TransitGatewayId"),
+    "TransitGateways": (AwsTransitGateway, "TransitGatewayId"),
     "TransitGatewayAttachments": (TransitGatewayAttachment, "TransitGatewayAttachmentId"),
     "TransitGatewayVpcAttachments": (TransitGatewayVpcAttachment, "TransitGatewayAttachmentId"),
     "TransitGatewayRouteTables": (TransitGatewayRouteTable, "TransitGatewayRouteTableId"),
@@ -99,20 +99,20 @@ KINDS: dict[str, tuple[type[BaseModel], str]] = {
     "TransitGatewayRouteTableAssociations": (TransitGatewayRouteTableAssociations, ""),
     "TransitGatewayRouteTablePropagations": (TransitGatewayRouteTablePropagations, ""),
     "TransitGatewayPropagations": (TransitGatewayRouteTablePropagations, ""),
-    "LoadBalancers": (LoadBalancer, "LoadBalancerArn"),
-    "Listeners": (Listener, "ListenerArn"),
+    "LoadBalancers": (AwsLoadBalancer, "LoadBalancerArn"),
+    "Listeners": (AwsListener, "ListenerArn"),
     "LoadBalancerListeners": (LoadBalancerListeners, "LoadBalancerArn"),
-    "TargetGroups": (TargetGroup, "TargetGroupArn"),
+    "TargetGroups": (AwsTargetGroup, "TargetGroupArn"),
     "LoadBalancerTargetHealth": (TargetHealth, "TargetGroupArn"),
     "LoadBalancerAttributes": (LoadBalancerAttributes, "LoadBalancerArn"),
     "TargetGroupAttributes": (TargetGroupAttributes, "TargetGroupArn"),
     "Addresses": (Address, "PublicIp"),
     "FlowLogs": (FlowLog, "FlowLogId"),
-    "VpnConnections": (VpnConnection, "VpnConnectionId"),
-    "VpnGateways": (VpnGateway, "VpnGatewayId"),
-    "CustomerGateways": (CustomerGateway, "CustomerGatewayId"),
+    "VpnConnections": (AwsVpnConnection, "VpnConnectionId"),
+    "VpnGateways": (AwsVpnGateway, "VpnGatewayId"),
+    "CustomerGateways": (AwsCustomerGateway, "CustomerGatewayId"),
     # aws directconnect describe-direct-connect-gateways / -gateway-associations (camelCase keys)
-    "directConnectGateways": (DirectConnectGateway, "directConnectGatewayId"),
+    "directConnectGateways": (AwsDirectConnectGateway, "directConnectGatewayId"),
     "directConnectGatewayAssociations": (DirectConnectGatewayAssociation, "associationId"),
     "PrefixListEntries": (PrefixListEntries, ""),  # see _KEYED
 }
@@ -191,7 +191,7 @@ MAX_JSON_BYTES_ENV = "REACH_MAX_JSON_BYTES"
 
 
 @dataclass
-class Snapshot:
+class SnapshotResources:
     """Every resource of a snapshot folder, by kind, in file order (one copy per id)."""
 
     root: str
@@ -212,19 +212,19 @@ class Snapshot:
         return self.resources.get(key, [])
 
     @property
-    def vpcs(self) -> list[Vpc]:
+    def vpcs(self) -> list[AwsVpc]:
         return self.of("Vpcs")
 
     @property
-    def subnets(self) -> list[Subnet]:
+    def subnets(self) -> list[AwsSubnet]:
         return self.of("Subnets")
 
     @property
-    def route_tables(self) -> list[RouteTable]:
+    def route_tables(self) -> list[AwsRouteTable]:
         return self.of("RouteTables")
 
     @property
-    def security_groups(self) -> list[SecurityGroup]:
+    def security_groups(self) -> list[AwsSecurityGroup]:
         return self.of("SecurityGroups")
 
     @property
@@ -232,7 +232,7 @@ class Snapshot:
         return self.of("SecurityGroupRules")
 
     @property
-    def network_acls(self) -> list[NetworkAcl]:
+    def network_acls(self) -> list[AwsNetworkAcl]:
         return self.of("NetworkAcls")
 
     @property
@@ -280,17 +280,17 @@ class Snapshot:
         return self.of("FlowLogs")
 
     @property
-    def transit_gateways(self) -> list[TransitGateway]:
+    def transit_gateways(self) -> list[AwsTransitGateway]:
         return self.of("TransitGateways")
 
 
 @long_lived()
-def load_snapshot(path: str | Path) -> Snapshot:
+def load_snapshot(path: str | Path) -> SnapshotResources:
     """Load every describe-* JSON file below `path` (a folder, or a single file)."""
     root = Path(path)
     if not root.exists():
         raise SnapshotError(f"snapshot {root} does not exist")
-    snapshot = Snapshot(root=str(root))
+    snapshot = SnapshotResources(root=str(root))
     copies = _Copies()
     unreadable: list[str] = []
     for file in snapshot_files(root):
@@ -416,7 +416,7 @@ def _origin(root: Path, file: Path) -> Origin:
     return Origin(str(file), account, region)
 
 
-def _add(snapshot: Snapshot, copies: _Copies, key: str, value: Any, file: Path, origin: Origin) -> None:
+def _add(snapshot: SnapshotResources, copies: _Copies, key: str, value: Any, file: Path, origin: Origin) -> None:
     if key in IGNORED:
         return
     if key == "Entries" and isinstance(value, list):
@@ -481,7 +481,7 @@ class _Copies:
             self.position[(key, rid)] = position
         return len(known) == 1
 
-    def settle(self, snapshot: Snapshot) -> list[str]:
+    def settle(self, snapshot: SnapshotResources) -> list[str]:
         """Put the chosen copy of each duplicated id in its bucket; a warning for copies that disagree."""
         warnings = []
         for (key, rid), found in self.seen.items():

@@ -20,7 +20,7 @@ from reach.snapshot import ranges
 from reach.snapshot.base import AwsModel, Compiled, Tag, name_tag, parse_cidr, where
 
 if TYPE_CHECKING:
-    from reach.snapshot.loader import Snapshot
+    from reach.snapshot.loader import SnapshotResources
 
 
 class IcmpTypeCode(AwsModel):
@@ -85,7 +85,7 @@ class NetworkAclAssociation(AwsModel):
     network_acl_id: str | None = None
 
 
-class NetworkAcl(AwsModel):
+class AwsNetworkAcl(AwsModel):
     network_acl_id: str
     vpc_id: str
     is_default: bool = False
@@ -98,7 +98,7 @@ class NetworkAcl(AwsModel):
 # --- compile -----------------------------------------------------------------------------------------
 
 
-def compile_network_acls(snapshot: Snapshot) -> Compiled[dict[str, CompiledAcl]]:
+def compile_network_acls(snapshot: SnapshotResources) -> Compiled[dict[str, CompiledAcl]]:
     """One table per direction, in rule-number order, one line per entry (named as the console names it)."""
     nacls = {}
     for acl in snapshot.network_acls:

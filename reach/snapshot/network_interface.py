@@ -20,8 +20,8 @@ from reach.snapshot.base import AwsModel, Compiled, Origin, Tag, name_tag, parse
 
 if TYPE_CHECKING:
     from reach.snapshot.gateways import Address
-    from reach.snapshot.instance import Instance, Reservation
-    from reach.snapshot.loader import Snapshot
+    from reach.snapshot.instance import AwsInstance, Reservation
+    from reach.snapshot.loader import SnapshotResources
 
 
 class IpAssociation(AwsModel):
@@ -88,7 +88,7 @@ def qualified(interface_id: str, instance_id: str) -> str:
     return f"{interface_id}@{instance_id}"
 
 
-def compile_interfaces(snapshot: Snapshot) -> Compiled[dict[str, Interface]]:
+def compile_interfaces(snapshot: SnapshotResources) -> Compiled[dict[str, Interface]]:
     """Every interface: describe-network-interfaces first, then what describe-instances adds or contradicts."""
     eips = {a.network_interface_id: a for a in snapshot.addresses if a.network_interface_id}
     interfaces: dict[str, Interface] = {}
@@ -163,7 +163,7 @@ def compile_interfaces(snapshot: Snapshot) -> Compiled[dict[str, Interface]]:
 class _Claim:
     """One interface as one instance of describe-instances describes it."""
 
-    instance: Instance
+    instance: AwsInstance
     owner: str | None
     shape: InterfaceShape | None  # None: the instance lists no NetworkInterfaces, only its own addresses
     index: int  # device index: the primary interface first
@@ -175,7 +175,7 @@ class _Claim:
         return self.shape is None or not (self.shape.private_ip_address or self.shape.private_ip_addresses)
 
 
-def _claims(snapshot: Snapshot) -> Iterable[_Claim]:
+def _claims(snapshot: SnapshotResources) -> Iterable[_Claim]:
     reservations: list[Reservation] = snapshot.reservations
     for reservation in reservations:
         for instance in reservation.instances:
@@ -187,7 +187,7 @@ def _claims(snapshot: Snapshot) -> Iterable[_Claim]:
                 yield _Claim(instance, reservation.owner_id, shape, device if device is not None else order, origin)
 
 
-def _from_instance(claim: _Claim, eips: dict[str, Address], snapshot: Snapshot) -> Interface | None:
+def _from_instance(claim: _Claim, eips: dict[str, Address], snapshot: SnapshotResources) -> Interface | None:
     """The interface a running instance's record describes; None when it says too little to place it.
     Where the record lists the interface without addresses, the instance's own primary address, subnet and
     groups stand in for its primary interface."""
@@ -228,7 +228,7 @@ def _from_instance(claim: _Claim, eips: dict[str, Address], snapshot: Snapshot) 
 
 
 def _reconcile(
-    listed: Interface, described: Interface, claim: _Claim, snapshot: Snapshot
+    listed: Interface, described: Interface, claim: _Claim, snapshot: SnapshotResources
 ) -> tuple[Interface, list[str]]:
     """describe-network-interfaces' copy, completed from the instance's (name, attachment); a warning per
     field the two disagree on. The describe-network-interfaces copy is used: it is the interface's own call."""

@@ -11,7 +11,7 @@ from reach.model.addr import Cidr
 from reach.snapshot.base import AwsModel, Compiled, Tag, parse_cidr, where
 
 if TYPE_CHECKING:
-    from reach.snapshot.loader import Snapshot
+    from reach.snapshot.loader import SnapshotResources
 
 
 class PrefixList(AwsModel):
@@ -49,7 +49,7 @@ class PrefixListEntries(AwsModel):
 # --- compile -----------------------------------------------------------------------------------------
 
 
-def compile_prefix_lists(snapshot: Snapshot) -> Compiled[dict[str, list[Cidr]]]:
+def compile_prefix_lists(snapshot: SnapshotResources) -> Compiled[dict[str, list[Cidr]]]:
     """pl- id -> CIDRs, from AWS-managed lists (inline) and customer-managed entries."""
     found: dict[str, list[Cidr]] = {}
     for prefix_list in snapshot.prefix_lists:

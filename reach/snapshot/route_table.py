@@ -21,7 +21,7 @@ from reach.model.vocabulary import Kind
 from reach.snapshot.base import AwsModel, Compiled, Tag, name_tag, parse_cidr, where
 
 if TYPE_CHECKING:
-    from reach.snapshot.loader import Snapshot
+    from reach.snapshot.loader import SnapshotResources
 
 
 class RouteTableAssociation(AwsModel):
@@ -31,7 +31,7 @@ class RouteTableAssociation(AwsModel):
     route_table_association_id: str | None = None
 
 
-class Route(AwsModel):
+class AwsRoute(AwsModel):
     destination_cidr_block: str | None = None
     destination_ipv6_cidr_block: str | None = None
     destination_prefix_list_id: str | None = None
@@ -57,11 +57,11 @@ class PropagatingVgw(AwsModel):
     gateway_id: str
 
 
-class RouteTable(AwsModel):
+class AwsRouteTable(AwsModel):
     route_table_id: str
     vpc_id: str
     associations: list[RouteTableAssociation] = Field(default_factory=list)
-    routes: list[Route] = Field(default_factory=list)
+    routes: list[AwsRoute] = Field(default_factory=list)
     propagating_vgws: list[PropagatingVgw] = Field(default_factory=list)
     owner_id: str | None = None
     tags: list[Tag] = Field(default_factory=list)
@@ -74,12 +74,12 @@ _ROUTE_PRIORITY = {"CreateRouteTable": 0, "CreateRoute": 1, "EnableVgwRoutePropa
 _PREFIX_LIST_PRIORITY = 2
 
 # describe-route-tables field -> the Route attribute holding it (GatewayId is read first, by its id's prefix).
-_ALIASES = {info.alias: name for name, info in Route.model_fields.items()}
+_ALIASES = {info.alias: name for name, info in AwsRoute.model_fields.items()}
 _TARGET_ATTRIBUTES = {field: _ALIASES[field] for field in ROUTE_TARGET_FIELDS}
 
 
 def compile_route_tables(
-    snapshot: Snapshot,
+    snapshot: SnapshotResources,
     prefix_lists: dict[str, list[Cidr]],
     interfaces: dict[str, Interface],
     instances: dict[str, Instance],
@@ -122,7 +122,7 @@ def compile_route_tables(
     return Compiled(tables, tuple(warnings))
 
 
-def route_target(route: Route, interfaces: dict[str, Interface], instances: dict[str, Instance]) -> tuple[str, str]:
+def route_target(route: AwsRoute, interfaces: dict[str, Interface], instances: dict[str, Instance]) -> tuple[str, str]:
     """(target kind, target id) of a route, by the field that names its target (`ROUTE_TARGET_FIELDS`).
     A route to an instance goes to the instance's interface where the snapshot has it."""
     if route.gateway_id:

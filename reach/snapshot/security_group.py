@@ -22,7 +22,7 @@ from reach.snapshot import ranges
 from reach.snapshot.base import AwsModel, Compiled, Tag, parse_cidr, where
 
 if TYPE_CHECKING:
-    from reach.snapshot.loader import Snapshot
+    from reach.snapshot.loader import SnapshotResources
 
 
 class IpRange(AwsModel):
@@ -80,7 +80,7 @@ class IpPermission(_ProtocolAndPorts):
     user_id_group_pairs: list[UserIdGroupPair] = Field(default_factory=list)
 
 
-class SecurityGroup(AwsModel):
+class AwsSecurityGroup(AwsModel):
     group_id: str
     group_name: str | None = None
     description: str | None = None
@@ -119,7 +119,7 @@ RuleIds = dict[tuple[str, bool, int, int | None, int | None, str], str]
 
 
 def compile_security_groups(
-    snapshot: Snapshot, interfaces: dict[str, Interface], prefix_lists: dict[str, list[Cidr]]
+    snapshot: SnapshotResources, interfaces: dict[str, Interface], prefix_lists: dict[str, list[Cidr]]
 ) -> Compiled[dict[str, CompiledGroup]]:
     """Every group's lines, a group reference expanded to its members' private addresses."""
     members: dict[str, list[Cidr]] = {}

@@ -17,10 +17,10 @@ from reach.snapshot.base import AwsModel, Compiled, Tag, name_tag, parse_cidr, p
 from reach.snapshot.vpc import Ipv6CidrBlockAssociation
 
 if TYPE_CHECKING:
-    from reach.snapshot.loader import Snapshot
+    from reach.snapshot.loader import SnapshotResources
 
 
-class Subnet(AwsModel):
+class AwsSubnet(AwsModel):
     subnet_id: str
     vpc_id: str
     cidr_block: str | None = None
@@ -43,7 +43,7 @@ class Subnet(AwsModel):
 
 
 def compile_subnets(
-    snapshot: Snapshot,
+    snapshot: SnapshotResources,
     vpcs: dict[str, Vpc],
     route_tables: dict[str, RouteTable],
     nacls: dict[str, NetworkAcl],
@@ -98,7 +98,7 @@ def compile_subnets(
     return Compiled(subnets, tuple(warnings))
 
 
-def _named(snapshot: Snapshot, interfaces: dict[str, Interface]) -> dict[str, tuple[str, set[Cidr]]]:
+def _named(snapshot: SnapshotResources, interfaces: dict[str, Interface]) -> dict[str, tuple[str, set[Cidr]]]:
     """Subnet id -> (its VPC, the addresses placed in it) as interfaces and NAT gateways name them."""
     found: dict[str, tuple[str, set[Cidr]]] = {}
     for interface in interfaces.values():

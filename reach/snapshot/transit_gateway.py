@@ -28,7 +28,7 @@ from reach.model.transit import ROUTE_PRIORITY, TgwAttachment, TgwRoute, TgwRout
 from reach.snapshot.base import AwsModel, Compiled, Origin, Tag, name_tag, parse_cidr
 
 if TYPE_CHECKING:
-    from reach.snapshot.loader import Snapshot
+    from reach.snapshot.loader import SnapshotResources
 
 
 class TransitGatewayOptions(AwsModel):
@@ -40,7 +40,7 @@ class TransitGatewayOptions(AwsModel):
     security_group_referencing_support: str | None = None
 
 
-class TransitGateway(AwsModel):
+class AwsTransitGateway(AwsModel):
     transit_gateway_id: str
     state: str | None = None
     owner_id: str | None = None
@@ -159,7 +159,7 @@ class TransitGatewayRouteTablePropagations(AwsModel):
 
 
 def compile_transit_gateways(
-    snapshot: Snapshot,
+    snapshot: SnapshotResources,
     vpcs: dict[str, Vpc],
     subnets: dict[str, Subnet],
     prefix_lists: dict[str, list[Cidr]],

@@ -12,7 +12,7 @@ from reach.model.network import Vpc as CompiledVpc
 from reach.snapshot.base import AwsModel, Compiled, Tag, name_tag, parse_cidr, where
 
 if TYPE_CHECKING:
-    from reach.snapshot.loader import Snapshot
+    from reach.snapshot.loader import SnapshotResources
 
 
 class CidrState(AwsModel):
@@ -29,7 +29,7 @@ class Ipv6CidrBlockAssociation(AwsModel):
     ipv6_cidr_block_state: CidrState = CidrState()
 
 
-class Vpc(AwsModel):
+class AwsVpc(AwsModel):
     vpc_id: str
     owner_id: str | None = None
     cidr_block: str | None = None
@@ -55,7 +55,7 @@ class Vpc(AwsModel):
 # --- compile -----------------------------------------------------------------------------------------
 
 
-def compile_vpcs(snapshot: Snapshot, interfaces: dict[str, Interface]) -> Compiled[dict[str, CompiledVpc]]:
+def compile_vpcs(snapshot: SnapshotResources, interfaces: dict[str, Interface]) -> Compiled[dict[str, CompiledVpc]]:
     """Every VPC, with its main route table and default network ACL. A VPC that subnets, interfaces, route
     tables or network ACLs name but the snapshot lacks is assumed, with the CIDR blocks its local routes
     show (else its subnets', else its interfaces' addresses), and a warning that says so."""
@@ -88,7 +88,7 @@ def compile_vpcs(snapshot: Snapshot, interfaces: dict[str, Interface]) -> Compil
     return Compiled(vpcs, tuple(warnings))
 
 
-def _referenced(snapshot: Snapshot, interfaces: dict[str, Interface]) -> dict[str, list[str]]:
+def _referenced(snapshot: SnapshotResources, interfaces: dict[str, Interface]) -> dict[str, list[str]]:
     """VPC id -> the resources that name it."""
     found: dict[str, list[str]] = {}
     for rid, vpc_id in (
@@ -102,7 +102,9 @@ def _referenced(snapshot: Snapshot, interfaces: dict[str, Interface]) -> dict[st
     return found
 
 
-def _assumed_cidrs(snapshot: Snapshot, interfaces: dict[str, Interface], vpc_id: str) -> tuple[tuple[Cidr, ...], str]:
+def _assumed_cidrs(
+    snapshot: SnapshotResources, interfaces: dict[str, Interface], vpc_id: str
+) -> tuple[tuple[Cidr, ...], str]:
     """The CIDR blocks of a VPC the snapshot lacks, from the best evidence it holds, and what that was."""
     local = {
         route.destination(): table.route_table_id

@@ -20,7 +20,7 @@ from reach.model.vpn import VpnNetwork
 from reach.snapshot.base import AwsModel, Compiled, Tag, name_tag, parse_cidr, where
 
 if TYPE_CHECKING:
-    from reach.snapshot.loader import Snapshot
+    from reach.snapshot.loader import SnapshotResources
 
 
 class VpnStaticRoute(AwsModel):
@@ -40,7 +40,7 @@ class VpnConnectionOptions(AwsModel):
     static_routes_only: bool = False
 
 
-class VpnConnection(AwsModel):
+class AwsVpnConnection(AwsModel):
     vpn_connection_id: str
     state: str = "available"
     type: str | None = None
@@ -58,7 +58,7 @@ class VpcAttachment(AwsModel):
     state: str = "attached"
 
 
-class VpnGateway(AwsModel):
+class AwsVpnGateway(AwsModel):
     vpn_gateway_id: str
     state: str = "available"
     type: str | None = None
@@ -67,7 +67,7 @@ class VpnGateway(AwsModel):
     tags: list[Tag] = Field(default_factory=list)
 
 
-class CustomerGateway(AwsModel):
+class AwsCustomerGateway(AwsModel):
     customer_gateway_id: str
     state: str = "available"
     type: str | None = None
@@ -88,7 +88,7 @@ class DirectConnectModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True, extra="ignore")
 
 
-class DirectConnectGateway(DirectConnectModel):
+class AwsDirectConnectGateway(DirectConnectModel):
     direct_connect_gateway_id: str
     direct_connect_gateway_name: str | None = None
     amazon_side_asn: int | None = None
@@ -119,14 +119,14 @@ class DirectConnectGatewayAssociation(DirectConnectModel):
 # --- compile -----------------------------------------------------------------------------------------
 
 
-def compile_vpn(snapshot: Snapshot) -> Compiled[VpnNetwork]:
+def compile_vpn(snapshot: SnapshotResources) -> Compiled[VpnNetwork]:
     """VPN connections (static routes, or BGP with routes unknown; tunnel state from `VgwTelemetry`), virtual
     private gateways with their VPC attachments, customer gateways, Direct Connect gateways and their
     associations, and the route tables that take routes propagated from a virtual private gateway."""
-    connections: list[VpnConnection] = snapshot.of("VpnConnections")
-    vgws: list[VpnGateway] = snapshot.of("VpnGateways")
-    cgws: list[CustomerGateway] = snapshot.of("CustomerGateways")
-    dx_rows: list[DirectConnectGateway] = snapshot.of("directConnectGateways")
+    connections: list[AwsVpnConnection] = snapshot.of("VpnConnections")
+    vgws: list[AwsVpnGateway] = snapshot.of("VpnGateways")
+    cgws: list[AwsCustomerGateway] = snapshot.of("CustomerGateways")
+    dx_rows: list[AwsDirectConnectGateway] = snapshot.of("directConnectGateways")
     dx_links: list[DirectConnectGatewayAssociation] = snapshot.of("directConnectGatewayAssociations")
     warnings: list[str] = []
 
