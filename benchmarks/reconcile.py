@@ -9,9 +9,10 @@ Generated once under benchmarks/.data/ (gitignored), in a child process so that 
 towards peak memory.
 
 Prints, in one run, each measure in a child process pinned with taskset (interleaved, so every measure sees the
-same machine): reconcile with 1 worker on 1 core and 2 workers on 2 cores (records/s end to end: read, parse,
-place, predict, attribute, fold; the snapshot loaded before the clock starts), DuckDB's bare scan of the same
-file on the same 2 cores, the ratios, and the peak resident memory of all of reach's processes together.
+same machine): reconcile with 1 worker on 1 core (with and without rule usage) and 2 workers on 2 cores
+(records/s end to end: read, parse, place, predict, attribute, fold; the snapshot loaded before the clock
+starts), DuckDB's bare scan of the same file on the same 2 cores, the ratios, and the peak resident memory of
+all of reach's processes together.
 
     python benchmarks/reconcile.py [--records 5000000] [--interfaces 2000] [--repeat 3] [--times 1] [--spark]
 """
@@ -282,7 +283,7 @@ def child(args: argparse.Namespace) -> None:
         # Spark reads each object whole (binaryFile): the file cut into 64 MB objects, as AWS delivers them
         result = reconcile_spark(network, [str(split_objects())] * args.times, master="local[2]")
     else:
-        result = reconcile_sources(network, [path] * args.times, jobs=args.jobs)
+        result = reconcile_sources(network, [path] * args.times, jobs=args.jobs, rule_usage=not args.no_rule_usage)
     seconds = time.perf_counter() - t
     s = result.summary
     top = peak.stop()
@@ -332,6 +333,7 @@ def main() -> None:
     parser.add_argument("--generate-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child", choices=["reach", "duckdb", "spark"], help=argparse.SUPPRESS)
     parser.add_argument("--jobs", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--no-rule-usage", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.generate_only:
         generate(args.interfaces, args.records)
@@ -348,15 +350,16 @@ def main() -> None:
         meta = json.loads(meta_path.read_text())
     size = (DATA / "flowlogs.log").stat().st_size * args.times
     times = ["--times", str(args.times)]
-    runs: dict[str, list[dict[str, float]]] = {"one": [], "two": [], "duckdb": [], "spark": []}
+    runs: dict[str, list[dict[str, float]]] = {"one": [], "bare": [], "two": [], "duckdb": [], "spark": []}
     for _ in range(args.repeat):  # interleaved, so that every measure sees the same machine
         runs["one"].append(run("0", "--child", "reach", "--jobs", "1", *times))
+        runs["bare"].append(run("0", "--child", "reach", "--jobs", "1", "--no-rule-usage", *times))
         runs["two"].append(run("0,1", "--child", "reach", "--jobs", "2", *times))
         runs["duckdb"].append(run("0,1", "--child", "duckdb", *times))
         if args.spark:
             runs["spark"].append(run("0,1", "--child", "spark", *times))
     n = runs["two"][0]["records"]
-    assert all(r["records"] == n for k in ("one", "two", "duckdb", "spark") for r in runs[k])
+    assert all(r["records"] == n for k in ("one", "bare", "two", "duckdb", "spark") for r in runs[k])
     assert runs["one"][0]["agree"] == runs["two"][0]["agree"] and runs["one"][0]["keys"] == runs["two"][0]["keys"]
 
     def best(kind: str) -> float:
@@ -368,7 +371,8 @@ def main() -> None:
     r = runs["two"][0]
     print(f"records    {n:,} ({size / 1e6:,.0f} MB), {r['agree']:,} agree, {r['disagree']:,} disagree, "
           f"{r['blocking']:,} blocking rules, {r['keys']:,} kernel keys; {meta['interfaces']:,} interfaces")
-    for kind, label in (("one", "1 worker, 1 core"), ("two", "2 workers, 2 cores"), ("duckdb", "DuckDB, 2 cores"),
+    for kind, label in (("one", "1 worker, 1 core"), ("bare", "  without rule use"), ("two", "2 workers, 2 cores"),
+                        ("duckdb", "DuckDB, 2 cores"),
                         ("spark", "Spark local[2]")):
         if runs[kind]:
             peak = max(x["peak"] for x in runs[kind])
@@ -376,6 +380,8 @@ def main() -> None:
             cpu = min(x["cpu"] for x in runs[kind])
             print(f"{label:<19} best {best(kind):6.2f} s = {n / best(kind) / 1e6:.2f} M records/s, "
                   f"median {median(kind):6.2f} s, {cpu:.1f} CPU-s{memory}")
+    print(f"rule usage adds {best('one') / best('bare') - 1:+.0%} to 1 worker (target <= +15%); medians "
+          f"{median('one') / median('bare') - 1:+.0%}")
     print(f"scaling    2 workers = {best('one') / best('two'):.2f} x the throughput of 1 (target >= 1.8); "
           f"medians {median('one') / median('two'):.2f} x; in CPU, 2 workers take "
           f"{min(x['cpu'] for x in runs['two']) / min(x['cpu'] for x in runs['one']):.2f} x what 1 does")

@@ -49,6 +49,10 @@ class DistinctCounter:
         top = (hashes >> np.uint64(64 - self._HASH_BITS)).astype(np.int64)
         # In slices, so that the groups a slice fills filter the next slices: past SKETCH distinct hashes a
         # group only takes hashes below its current largest, and most rows of a big group are dropped unsorted.
+        # What passes the filter waits until it is about as large as the sketches, then merges in one sort:
+        # merging each slice would sort every kept entry once a slice.
+        pending: list[np.ndarray] = []
+        waiting = 0
         for begin in range(0, len(group), self._SLICE):
             g, t = group[begin:begin + self._SLICE], top[begin:begin + self._SLICE]
             if len(self._limit):
@@ -56,7 +60,11 @@ class DistinctCounter:
                 keep = (g >= len(self._limit)) | (t <= limit)
                 g, t = g[keep], t[keep]
             if len(g):
-                self._keep(np.concatenate([self._entries, distinct(g << self._HASH_BITS | t)]))
+                pending.append(distinct(g << self._HASH_BITS | t))
+                waiting += len(pending[-1])
+            if pending and (waiting >= len(self._entries) or begin + self._SLICE >= len(group)):
+                self._keep(np.concatenate([self._entries, *pending]))
+                pending, waiting = [], 0
 
     def _keep(self, entries: np.ndarray) -> None:
         """The SKETCH smallest distinct entries of each group."""

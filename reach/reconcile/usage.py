@@ -49,12 +49,11 @@ class _Line:
     ports: np.ndarray = field(default_factory=lambda: np.zeros(65536, dtype=bool))
     protocols: np.ndarray = field(default_factory=lambda: np.zeros(256, dtype=bool))
 
-    def add_peers(self, family: np.ndarray, value: Iterable[int]) -> None:
-        values = list(value)
-        for f, bits in ((IPV4, 32), (6, 128)):
-            mine = [v for v, g in zip(values, family.tolist(), strict=True) if g == f]
-            length = self.prefix[f]
-            self.peers.update((f, length, v) for v in {v >> (bits - length) << (bits - length) for v in mine})
+    def add_peers(self, family: int, values: Iterable[int]) -> None:
+        """Peers of one address family, as the prefixes this line keeps."""
+        length = self.prefix[family]
+        shift = (32 if family == IPV4 else 128) - length
+        self.peers.update({(family, length, v >> shift << shift) for v in values})
         self._fit()
 
     def _fit(self) -> None:
@@ -139,30 +138,32 @@ class RuleUse:
         names, number = dense(line)
         number = number.astype(np.int64)
         v4 = family[used] == IPV4
-        peers = distinct(number[v4] << 32 | lo[used][v4].astype(np.int64))
-        self._add_peers(names[peers >> 32], np.full(len(peers), IPV4),
-                        [int(v) for v in (peers & 0xFFFFFFFF).tolist()])
+        # each peer cut to the prefix its line keeps already: a line past PEERS_KEPT peers keeps few wide ones,
+        # so most of the chunk's distinct peers fold into them here, in NumPy, rather than one at a time
+        kept = np.array([self._lines[int(name)].prefix[IPV4] for name in names.tolist()], dtype=np.int64)
+        drop = (32 - kept)[number[v4]]
+        peers = distinct(number[v4] << 32 | (lo[used][v4].astype(np.int64) >> drop << drop))
+        self._add_peers(names[peers >> 32], IPV4, (peers & 0xFFFFFFFF).tolist())
         if not v4.all():
             six = ~v4 & (family[used] != 0)
             if six.any():
                 six_peers = pa.table({"line": line[six], "hi": hi[used][six], "lo": lo[used][six]}).group_by(
                     ["line", "hi", "lo"], use_threads=False).aggregate([]).sort_by("line")
                 values = zip(six_peers["hi"].to_pylist(), six_peers["lo"].to_pylist(), strict=True)
-                self._add_peers(six_peers["line"].to_numpy(), np.full(six_peers.num_rows, 6),
-                                [(h << 64) | v for h, v in values])
+                self._add_peers(six_peers["line"].to_numpy(), 6, [(h << 64) | v for h, v in values])
         seen = distinct(number << 24 | protocol[used].astype(np.int64).clip(0, 255) << 16 | port[used].clip(0, 65535))
         seen_line, seen_protocol, seen_port = names[seen >> 24], (seen >> 16) & 0xFF, seen & 0xFFFF
+        ported = np.isin(seen_protocol, list(PORTED | ICMP_FAMILY))
         for part in _runs(seen_line):
             state = self._lines[int(seen_line[part[0]])]
             state.protocols[seen_protocol[part]] = True
-            ported = np.isin(seen_protocol[part], list(PORTED | ICMP_FAMILY))
-            state.ports[seen_port[part][ported]] = True
+            state.ports[seen_port[part][ported[part]]] = True
         self._flows.add(line, np.zeros(len(used), dtype=np.int64), flows[used])
 
-    def _add_peers(self, line: np.ndarray, family: np.ndarray, values: list[int]) -> None:
+    def _add_peers(self, line: np.ndarray, family: int, values: list[int]) -> None:
         """Each line's peers in one call (`line` grouped: equal lines next to each other)."""
         for part in _runs(line):
-            self._lines[int(line[part[0]])].add_peers(family[part], [values[i] for i in part.tolist()])
+            self._lines[int(line[part[0]])].add_peers(family, values[part[0]:part[-1] + 1])
 
     def merge(self, other: RuleUse) -> None:
         """Fold another partial (another chunk range, worker or partition) into this one."""

@@ -115,7 +115,7 @@ def test_the_suggested_narrowing_breaks_no_observed_connection(tmp_path: Path, r
 def test_peers_beyond_what_is_kept_exactly_become_wider_prefixes_that_still_cover_them() -> None:
     state = _Line()
     peers = [(10 << 24) | (k << 8) | 7 for k in range(PEERS_KEPT + 40)]  # 10.0.k.7
-    state.add_peers(np.full(len(peers), 4), peers)
+    state.add_peers(4, peers)
     assert state.widened and len(state.peers) <= PEERS_KEPT
     assert all(n < 32 for _, n, _ in state.peers)
     assert all(any(v >> (32 - n) == p >> (32 - n) for _, n, v in state.peers) for p in peers)
@@ -124,9 +124,9 @@ def test_peers_beyond_what_is_kept_exactly_become_wider_prefixes_that_still_cove
 def test_partial_usage_merges_into_the_whole() -> None:
     whole, left, right = _Line(), _Line(), _Line()
     peers = [(192 << 24) | (168 << 16) | k for k in range(100)]
-    whole.add_peers(np.full(100, 4), peers)
-    left.add_peers(np.full(50, 4), peers[:50])
-    right.add_peers(np.full(50, 4), peers[50:])
+    whole.add_peers(4, peers)
+    left.add_peers(4, peers[:50])
+    right.add_peers(4, peers[50:])
     left.merge(right)
     assert left.peers == whole.peers and left.prefix == whole.prefix
 
