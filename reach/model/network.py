@@ -276,10 +276,18 @@ class AddressIndex:
 
     def holders(self, family: int, value: int) -> list[str]:
         """Ids of the interfaces holding a private address, in the network's order."""
-        probe = np.array([(family, *split(value))], dtype=ADDRESS)
-        begin = int(np.searchsorted(self.private, probe, side="left")[0])
-        end = int(np.searchsorted(self.private, probe, side="right")[0])
-        return [self.interface_ids[row] for row in self.private_row[begin:end].tolist()]
+        found = self._holders.get((family, value))
+        if found is None:  # remembered: a walk asks for the same few addresses again and again
+            probe = np.array([(family, *split(value))], dtype=ADDRESS)
+            begin = int(np.searchsorted(self.private, probe, side="left")[0])
+            end = int(np.searchsorted(self.private, probe, side="right")[0])
+            found = [self.interface_ids[r] for r in self.private_row[begin:end].tolist()]
+            self._holders[(family, value)] = found
+        return list(found)
+
+    @functools.cached_property
+    def _holders(self) -> dict[tuple[int, int], list[str]]:
+        return {}
 
     def public_owner(self, value: int) -> tuple[str, int] | None:
         """(interface id, private IPv4) a public IPv4 address maps to."""
