@@ -48,6 +48,9 @@ class Peer(StrEnum):
     GROUP = "group"
 
 
+_PEERS = tuple(Peer)  # in the order describe-security-groups lists a permission's peers
+
+
 RuleKey = tuple[bool, int, int | None, int | None, Peer, str]
 
 
@@ -159,33 +162,43 @@ def _rule_of_line(line: SecurityGroupRule) -> _Rule:
     return _rule(line.is_egress, protocol, line.from_port, line.to_port, kind, peer, line.description)
 
 
-def _permissions(rules: Sequence[_Rule], egress: bool) -> list[IpPermission]:
-    """Rules -> IpPermissions as describe-security-groups groups them: by protocol and ports, in order."""
-    grouped: dict[tuple[int, int | None, int | None], dict[Peer, list[Any]]] = {}
+def _peer_model(rule: _Rule) -> IpRange | Ipv6Range | PrefixListRef | UserIdGroupPair:
+    if rule.peer_kind is Peer.CIDR:
+        return IpRange(cidr_ip=rule.peer, description=rule.description)
+    if rule.peer_kind is Peer.CIDR6:
+        return Ipv6Range(cidr_ipv6=rule.peer, description=rule.description)
+    if rule.peer_kind is Peer.PREFIX_LIST:
+        return PrefixListRef(prefix_list_id=rule.peer, description=rule.description)
+    return UserIdGroupPair(group_id=rule.peer, description=rule.description)
+
+
+def _permissions(work: Work, rules: Sequence[_Rule], egress: bool) -> list[IpPermission]:
+    """Rules -> IpPermissions as describe-security-groups groups them: by protocol and ports, in order. Each
+    permission is built once per change set for the same rules (frozen models: shared)."""
+    grouped: dict[tuple[int, int | None, int | None], list[_Rule]] = {}
     for rule in rules:
-        if rule.egress != egress:
-            continue
-        peers = grouped.setdefault((rule.protocol, rule.from_port, rule.to_port), {kind: [] for kind in Peer})
-        if rule.peer_kind is Peer.CIDR:
-            peers[Peer.CIDR].append(IpRange(cidr_ip=rule.peer, description=rule.description))
-        elif rule.peer_kind is Peer.CIDR6:
-            peers[Peer.CIDR6].append(Ipv6Range(cidr_ipv6=rule.peer, description=rule.description))
-        elif rule.peer_kind is Peer.PREFIX_LIST:
-            peers[Peer.PREFIX_LIST].append(PrefixListRef(prefix_list_id=rule.peer, description=rule.description))
-        else:
-            peers[Peer.GROUP].append(UserIdGroupPair(group_id=rule.peer, description=rule.description))
-    return [
-        IpPermission(
-            ip_protocol=sg_protocol(protocol),
-            from_port=from_port,
-            to_port=to_port,
-            ip_ranges=peers[Peer.CIDR],
-            ipv6_ranges=peers[Peer.CIDR6],
-            prefix_list_ids=peers[Peer.PREFIX_LIST],
-            user_id_group_pairs=peers[Peer.GROUP],
-        )
-        for (protocol, from_port, to_port), peers in grouped.items()
-    ]
+        if rule.egress == egress:
+            grouped.setdefault((rule.protocol, rule.from_port, rule.to_port), []).append(rule)
+    made: dict[tuple[_Rule, ...], IpPermission] = work.memo.setdefault("sg permissions", {})
+    permissions = []
+    for (protocol, from_port, to_port), mine in grouped.items():
+        key = tuple(mine)
+        permission = made.get(key)
+        if permission is None:
+            peers: dict[Peer, list[Any]] = {kind: [] for kind in _PEERS}
+            for rule in mine:
+                peers[rule.peer_kind].append(_peer_model(rule))
+            permission = made[key] = IpPermission(
+                ip_protocol=sg_protocol(protocol),
+                from_port=from_port,
+                to_port=to_port,
+                ip_ranges=peers[Peer.CIDR],
+                ipv6_ranges=peers[Peer.CIDR6],
+                prefix_list_ids=peers[Peer.PREFIX_LIST],
+                user_id_group_pairs=peers[Peer.GROUP],
+            )
+        permissions.append(permission)
+    return permissions
 
 
 def _rule_line(group_id: str, rule: _Rule, rule_id: str) -> SecurityGroupRule:
@@ -229,22 +242,46 @@ Edit = Callable[[list[_Rule], Ids], tuple[list[_Rule], Ids]]
 def _edit_group(work: Work, group_id: str, edit: Edit) -> None:
     """Rewrite a group's rules through `edit(rules, sgr ids by rule key)`, then both describe-* shapes."""
     position, group = work.get("SecurityGroups", "group_id", group_id, "security group")
-    rules = _rules_of_group(group)
-    existing = {rule.key for rule in rules}
     lines = work.items("SecurityGroupRules")
-    ids = {_rule_of_line(line).key: line.security_group_rule_id for line in lines if line.group_id == group_id}
+    # A change set may edit one group a thousand times: what the last edit wrote is remembered with the group
+    # it made, so each edit costs its own rules rather than parsing and validating the whole group again.
+    remembered = work.memo.get(("sg", group_id))
+    if remembered is not None and remembered[0] is group:
+        rules, ids = list(remembered[1]), dict(remembered[2])
+    else:
+        rules = _rules_of_group(group)
+        ids = {_rule_of_line(line).key: line.security_group_rule_id for line in lines if line.group_id == group_id}
+    existing = {rule.key for rule in rules}
     rules, ids = edit(rules, ids)
-    permissions = {"ip_permissions": _permissions(rules, False), "ip_permissions_egress": _permissions(rules, True)}
-    work.put("SecurityGroups", position, group.model_copy(update=permissions))
+    permissions = {
+        "ip_permissions": _permissions(work, rules, False),
+        "ip_permissions_egress": _permissions(work, rules, True),
+    }
+    edited = group.model_copy(update=permissions)
+    work.put("SecurityGroups", position, edited)
     kept = [line for line in lines if line.group_id != group_id]
+    made: dict[tuple[_Rule, str], SecurityGroupRule] = work.memo.setdefault("sg rule lines", {})
     for rule in rules:
         rule_id = ids.get(rule.key)
         if rule_id is None and rule.key in existing:
             continue  # the snapshot has no describe-security-group-rules line for it: it still has none
         if rule_id is None:
             rule_id = ids[rule.key] = work.planned("sgr")
-        kept.append(_rule_line(group_id, rule, rule_id))
+        line = made.get((rule, rule_id))
+        if line is None or line.group_id != group_id:
+            line = made[(rule, rule_id)] = _rule_line(group_id, rule, rule_id)
+        kept.append(line)
     lines[:] = kept
+    work.memo[("sg", group_id)] = (edited, _as_described(rules), ids)
+
+
+def _as_described(rules: Sequence[_Rule]) -> list[_Rule]:
+    """The rules in the order reading the group back would give: ingress, then egress; permissions in order
+    of first appearance; in each, ranges, IPv6 ranges, prefix lists, then groups."""
+    grouped: dict[tuple[bool, int, int | None, int | None], list[_Rule]] = {}
+    for rule in [r for r in rules if not r.egress] + [r for r in rules if r.egress]:
+        grouped.setdefault((rule.egress, rule.protocol, rule.from_port, rule.to_port), []).append(rule)
+    return [rule for mine in grouped.values() for kind in _PEERS for rule in mine if rule.peer_kind is kind]
 
 
 _Permissions = AuthorizeSecurityGroupIngress | AuthorizeSecurityGroupEgress

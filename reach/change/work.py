@@ -24,6 +24,8 @@ class Work:
     change: Change = field(default_factory=lambda: Change(0, _Nothing()))
     _lists: dict[str, list[Any]] = field(default_factory=dict)
     _counter: int = 0
+    # what a resource module remembers between the calls of one change set (keyed by the module's own keys)
+    memo: dict[Any, Any] = field(default_factory=dict)
 
     def items(self, key: str) -> list[Any]:
         """The resources filed under a describe-* key (`SecurityGroups`), editable."""

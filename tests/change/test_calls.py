@@ -211,3 +211,40 @@ def test_calls_are_frozen_values() -> None:
     assert isinstance(call, RevokeSecurityGroupEgress) and isinstance(call, Ec2Call)
     with pytest.raises(ValueError, match="frozen"):
         call.group_id = "sg-2"  # type: ignore[misc]
+
+
+def test_many_edits_of_one_group_in_one_change_set_write_what_one_call_at_a_time_writes() -> None:
+    """A change set remembers the group it edited between calls (a thousand rules on one group stay linear):
+    the groups and rule lines it ends with are those of applying each call to the snapshot the last one left."""
+    def rule(protocol: str, port: int, **peer: Any) -> dict[str, Any]:
+        return {"IpProtocol": protocol, "FromPort": port, "ToPort": port, **peer}
+
+    calls = [
+        {"action": "AuthorizeSecurityGroupIngress",
+         "params": {"GroupId": WEB_SG, "IpPermissions": [rule("tcp", 8080, IpRanges=[{"CidrIp": "10.0.0.0/8"}])]}},
+        {"action": "AuthorizeSecurityGroupIngress",
+         "params": {"GroupId": WEB_SG, "IpPermissions": [rule("tcp", 22, Ipv6Ranges=[{"CidrIpv6": "2001:db8::/32"}]),
+                                                         rule("udp", 53, IpRanges=[{"CidrIp": "10.1.0.0/16"}])]}},
+        {"action": "AuthorizeSecurityGroupEgress",
+         "params": {"GroupId": WEB_SG, "IpPermissions": [rule("tcp", 443, UserIdGroupPairs=[
+             {"GroupId": "sg-05be43684e97bf3de"}])]}},
+        {"action": "AuthorizeSecurityGroupIngress",
+         "params": {"GroupId": WEB_SG, "IpPermissions": [rule("tcp", 22, IpRanges=[{"CidrIp": "192.0.2.0/24"}])]}},
+        {"action": "RevokeSecurityGroupIngress",
+         "params": {"GroupId": WEB_SG, "IpPermissions": [rule("tcp", 8080, IpRanges=[{"CidrIp": "10.0.0.0/8"}])]}},
+        {"action": "RevokeSecurityGroupIngress",
+         "params": {"GroupId": WEB_SG, "SecurityGroupRuleIds": ["sgr-0b70035ec09c08357"]}},
+    ]
+    raw = load_snapshot(WEB / "snapshot")
+    together = apply_changes(raw, calls)
+    one_by_one = raw
+    for call in calls:
+        one_by_one = apply_changes(one_by_one, [call])
+
+    def lines(snapshot: Any) -> list[dict[str, Any]]:  # planned ids depend on the call's number
+        return [line.model_dump(exclude={"security_group_rule_id"}) for line in snapshot.security_group_rules]
+
+    assert together.security_groups == one_by_one.security_groups
+    assert lines(together) == lines(one_by_one)
+    [web] = [g for g in together.security_groups if g.group_id == WEB_SG]
+    assert [(p.ip_protocol, p.from_port) for p in web.ip_permissions] == [("tcp", 22), ("udp", 53)]
