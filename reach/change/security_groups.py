@@ -48,6 +48,10 @@ class Peer(StrEnum):
     GROUP = "group"
 
 
+# AWS's ceiling on a group's rules each way: the adjustable quota times the groups an interface may carry cannot
+# pass 1,000, so no account can raise it further (one peer of a permission is one rule)
+MAX_RULES = 1000
+
 _PEERS = tuple(Peer)  # in the order describe-security-groups lists a permission's peers
 
 
@@ -320,7 +324,12 @@ def authorize(work: Work, call: _Permissions) -> None:
                     f"security group {group_id} already has the rule {rule.text()} (AWS: InvalidPermission.Duplicate)"
                 )
             present.add(rule.key)
-        return rules + new, ids
+        rules = rules + new
+        if sum(1 for rule in rules if rule.egress == egress) > MAX_RULES:
+            side = "outbound" if egress else "inbound"
+            raise work.fail(f"security group {group_id} would hold more than {MAX_RULES:,} {side} rules "
+                            "(AWS: RulesPerSecurityGroupLimitExceeded)")
+        return rules, ids
 
     _edit_group(work, group_id, edit)
 

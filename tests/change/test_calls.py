@@ -248,3 +248,16 @@ def test_many_edits_of_one_group_in_one_change_set_write_what_one_call_at_a_time
     assert lines(together) == lines(one_by_one)
     [web] = [g for g in together.security_groups if g.group_id == WEB_SG]
     assert [(p.ip_protocol, p.from_port) for p in web.ip_permissions] == [("tcp", 22), ("udp", 53)]
+
+
+def test_a_group_cannot_be_given_more_rules_than_aws_allows_one_way() -> None:
+    raw = load_snapshot(WEB / "snapshot")
+    many = [{"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}
+            for port in range(1000, 2000)]
+    with pytest.raises(ChangeError, match=r"more than 1,000 inbound rules \(AWS: RulesPerSecurityGroupLimitExceeded\)"):
+        apply_changes(raw, [{"action": "AuthorizeSecurityGroupIngress",
+                             "params": {"GroupId": WEB_SG, "IpPermissions": many}}])  # the group holds one already
+    after = apply_changes(raw, [{"action": "AuthorizeSecurityGroupIngress",
+                                 "params": {"GroupId": WEB_SG, "IpPermissions": many[1:]}}])
+    [web] = [g for g in after.security_groups if g.group_id == WEB_SG]
+    assert len(web.ip_permissions) == 1000
