@@ -243,6 +243,7 @@ class InterfaceDecision:
             for k, cidr in enumerate(subnet.cidrs):
                 self._cidr[i, k] = (cidr.family, *split(cidr.start), *split(cidr.end))
         self._tables: dict[tuple[str, str, str, str], _Table] = {}
+        self._merged: dict[tuple[Kind, int, Direction], _Table] = {}  # an interface's groups as one table
         self._implicit_sg = np.full(2 * max(len(interfaces), 1), -1, dtype=np.int32)
         # what each interface's host answers beyond the fixed link-local services: its VPC's Amazon DNS
         dns = [dns_address(network, i.vpc_id) for i in interfaces] + [None]
@@ -402,6 +403,8 @@ class InterfaceDecision:
     def _first_group_line(self, rows: Crossings, todo: np.ndarray, variant: np.ndarray) -> np.ndarray:
         """For each row of `todo`: the registry id of the first matching line of its interface's groups, in
         group order (-1: none), on the table variant (`_FULL`, `_KEPT`, `_UNRESOLVED`) given per row."""
+        if len(todo) < _MEMO_FROM and bool((variant == _FULL).all()):
+            return self._first_line_of_all_groups(rows, todo)
         count = self._set_len[rows.interface[todo]]
         entry_row = np.repeat(todo, count)  # one entry per (row, group of its interface), in group order
         offset = np.arange(len(entry_row)) - np.repeat(np.cumsum(count) - count, count)
@@ -418,6 +421,24 @@ class InterfaceDecision:
         matched = np.flatnonzero(entry_ref >= 0)
         deciding, first = np.unique(entry_row[matched], return_index=True)  # entries are in group order
         result[np.searchsorted(todo, deciding)] = entry_ref[matched[first]]
+        return result
+
+    def _first_line_of_all_groups(self, rows: Crossings, todo: np.ndarray) -> np.ndarray:
+        """`_first_group_line` on the full tables for a few rows (explain's walks): an interface's groups as one
+        table, their lines in group order, so that the first match is the first of the first group that has
+        one, in one kernel call per interface and direction rather than one per group."""
+        result = np.full(len(todo), -1, dtype=np.int32)
+        for part in _segments(rows.interface[todo].astype(np.int64) * 2 + rows.egress[todo]):
+            at = todo[part]
+            position = int(rows.interface[at[0]])
+            direction = Direction.EGRESS if rows.egress[at[0]] else Direction.INGRESS
+            key = (Kind.SECURITY_GROUP, position, direction)
+            table = self._merged.get(key)
+            if table is None:
+                start, length = int(self._set_start[position]), int(self._set_len[position])
+                groups = tuple(self._group_ids[g] for g in self._set_flat[start:start + length].tolist())
+                table = self._merged[key] = _Table(self.network.sg_table(groups, direction), self.registry)
+            result[part] = table.ref_ids(table.first(rows.take(at)))
         return result
 
     # --- tables and names -----------------------------------------------------------------------
@@ -493,6 +514,8 @@ def _any_peer(line: RuleLine, family: int) -> RuleLine:
 
 def _segments(codes: np.ndarray) -> list[np.ndarray]:
     """Row indices grouped by code, one array per distinct code (each in row order)."""
+    if len(codes) == 1:  # explain's batches of one: no sort to pay for
+        return [np.zeros(1, dtype=np.intp)]
     order = np.argsort(codes, kind="stable")
     cuts = np.flatnonzero(np.diff(codes[order])) + 1
     return np.split(order, cuts)
