@@ -179,13 +179,9 @@ def _peer_model(rule: _Rule) -> IpRange | Ipv6Range | PrefixListRef | UserIdGrou
 def _permissions(work: Work, rules: Sequence[_Rule], egress: bool) -> list[IpPermission]:
     """Rules -> IpPermissions as describe-security-groups groups them: by protocol and ports, in order. Each
     permission is built once per change set for the same rules (frozen models: shared)."""
-    grouped: dict[tuple[int, int | None, int | None], list[_Rule]] = {}
-    for rule in rules:
-        if rule.egress == egress:
-            grouped.setdefault((rule.protocol, rule.from_port, rule.to_port), []).append(rule)
     made: dict[tuple[_Rule, ...], IpPermission] = work.memo.setdefault("sg permissions", {})
     permissions = []
-    for (protocol, from_port, to_port), mine in grouped.items():
+    for (protocol, from_port, to_port), mine in _by_permission(rules, egress).items():
         key = tuple(mine)
         permission = made.get(key)
         if permission is None:
@@ -282,10 +278,17 @@ def _edit_group(work: Work, group_id: str, edit: Edit) -> None:
 def _as_described(rules: Sequence[_Rule]) -> list[_Rule]:
     """The rules in the order reading the group back would give: ingress, then egress; permissions in order
     of first appearance; in each, ranges, IPv6 ranges, prefix lists, then groups."""
-    grouped: dict[tuple[bool, int, int | None, int | None], list[_Rule]] = {}
-    for rule in [r for r in rules if not r.egress] + [r for r in rules if r.egress]:
-        grouped.setdefault((rule.egress, rule.protocol, rule.from_port, rule.to_port), []).append(rule)
-    return [rule for mine in grouped.values() for kind in _PEERS for rule in mine if rule.peer_kind is kind]
+    return [rule for egress in (False, True) for mine in _by_permission(rules, egress).values()
+            for kind in _PEERS for rule in mine if rule.peer_kind is kind]
+
+
+def _by_permission(rules: Sequence[_Rule], egress: bool) -> dict[tuple[int, int | None, int | None], list[_Rule]]:
+    """One direction's rules by the permission that holds them (protocol and ports), in order of first appearance."""
+    grouped: dict[tuple[int, int | None, int | None], list[_Rule]] = {}
+    for rule in rules:
+        if rule.egress == egress:
+            grouped.setdefault((rule.protocol, rule.from_port, rule.to_port), []).append(rule)
+    return grouped
 
 
 _Permissions = AuthorizeSecurityGroupIngress | AuthorizeSecurityGroupEgress
